@@ -1,0 +1,51 @@
+# Two set-up commands on a fresh Debian 12 machine, as root, from a clean clone:
+#   make demo   – the main job
+#   make test   – the whole suite (what CI runs)
+# Both install what they need: Debian packages for the real peers the tests use, and a venv.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Real peers the tests and the demo use (see docs/testing.md).
+APT_PACKAGES := busybox-static skopeo umoci runc crun debootstrap docker-registry apache2-utils \
+	zstd hyperfine libseccomp2 iproute2 nftables curl uidmap etcd-server buildah git
+
+.PHONY: all deps venv test lint demo bench clean
+
+all: venv
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/lint-imports
+
+test: deps venv lint
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+demo: deps venv
+	@bash examples/demo.sh
+
+bench: deps venv
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

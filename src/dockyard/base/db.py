@@ -1,0 +1,54 @@
+"""SQLite as dockyard's durable store: WAL, synchronous=FULL, schema versions.
+
+Every layer that keeps state that must not be lost (image names, containers, IP allocations,
+cluster objects) opens its database through :func:`connect`, so all of them share one policy:
+a write acknowledged to a caller has been fsynced, and a process killed with SIGKILL leaves a
+database that opens cleanly with every acknowledged write in it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def connect(path: Path, *, migrations: Sequence[str] = (), timeout: float = 30.0) -> sqlite3.Connection:
+    """Open (creating) the database at *path* and bring its schema up to date.
+
+    *migrations* is the ordered list of schema scripts; ``PRAGMA user_version`` records how many
+    have run, so adding a script to the end of the list upgrades existing databases.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for i, script in enumerate(migrations[version:], start=version + 1):
+        with transaction(conn):
+            _run_script(conn, script)
+            conn.execute(f"PRAGMA user_version={i}")
+    return conn
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT our open transaction; run statement by statement instead.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``: writers serialise up front instead of failing at commit."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

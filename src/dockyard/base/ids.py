@@ -1,0 +1,57 @@
+"""Identifiers and names: random ids, docker-style names, DNS-1123 labels."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from dockyard.base.errors import InvalidArgument
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+_ADJECTIVES = (
+    "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid", "merry", "nimble",
+    "proud", "quiet", "rapid", "sharp", "steady", "swift", "tidy", "vivid", "warm", "zesty",
+)
+_NOUNS = (
+    "anchor", "barge", "buoy", "crane", "dinghy", "ferry", "galley", "harbor", "hull", "keel",
+    "mast", "pier", "quay", "rudder", "sail", "skiff", "tug", "wharf", "yacht", "schooner",
+)
+
+
+def new_id() -> str:
+    """A 64-hex-digit id, like docker's container ids."""
+    return secrets.token_hex(32)
+
+
+def random_name() -> str:
+    """A readable name for an unnamed container (``swift_ferry_3f2a``)."""
+    return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}_{secrets.token_hex(2)}"
+
+
+def check_container_name(name: str) -> str:
+    if not _CONTAINER_NAME.match(name) or len(name) > 253:
+        raise InvalidArgument(
+            f"name {name!r}: invalid; use letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def check_dns1123_label(name: str, *, what: str = "name") -> str:
+    if len(name) > 63 or not _DNS1123_LABEL.match(name):
+        raise InvalidArgument(
+            f"{what} {name!r}: must be a DNS-1123 label (lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)"
+        )
+    return name
+
+
+def check_dns1123_subdomain(name: str, *, what: str = "name") -> str:
+    if len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+        raise InvalidArgument(
+            f"{what} {name!r}: must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit, at most 253 characters)"
+        )
+    return name

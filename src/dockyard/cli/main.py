@@ -1,0 +1,116 @@
+"""Entry point of the ``dockyard`` command.
+
+Every subcommand lives in its own module and is imported only when invoked: the CLI is on the hot
+path of ``dockyard run``, and importing every layer would cost more than starting a container.
+Layers add their verbs to ``COMMANDS`` (name → ``module:attribute`` of a click command).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from dockyard import __version__
+from dockyard.base.errors import DockyardError
+
+COMMANDS: dict[str, str] = {
+    # images (oci)
+    "image": "dockyard.cli.image:image",
+    "images": "dockyard.cli.image:images",
+    "tag": "dockyard.cli.image:tag",
+    "rmi": "dockyard.cli.image:rmi",
+    "save": "dockyard.cli.image:save",
+    "load": "dockyard.cli.image:load",
+    "history": "dockyard.cli.image:history",
+    # registry
+    "pull": "dockyard.cli.registry:pull",
+    "push": "dockyard.cli.registry:push",
+    "login": "dockyard.cli.registry:login",
+    "logout": "dockyard.cli.registry:logout",
+    "registry": "dockyard.cli.registry:registry",
+    # containers (engine)
+    "run": "dockyard.cli.container:run",
+    "create": "dockyard.cli.container:create",
+    "start": "dockyard.cli.container:start",
+    "ps": "dockyard.cli.container:ps",
+    "logs": "dockyard.cli.container:logs",
+    "exec": "dockyard.cli.container:exec_",
+    "stop": "dockyard.cli.container:stop",
+    "kill": "dockyard.cli.container:kill",
+    "rm": "dockyard.cli.container:rm",
+    "wait": "dockyard.cli.container:wait",
+    "inspect": "dockyard.cli.container:inspect",
+    "top": "dockyard.cli.container:top",
+    "stats": "dockyard.cli.container:stats",
+    "restart": "dockyard.cli.container:restart",
+    "rename": "dockyard.cli.container:rename",
+    "cp": "dockyard.cli.container:cp",
+    "container": "dockyard.cli.container:container",
+    # build
+    "build": "dockyard.cli.build:build",
+    # cluster
+    "apiserver": "dockyard.cli.cluster:apiserver",
+    "kubeconfig": "dockyard.cli.cluster:kubeconfig",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.startswith("dockyard"):
+                raise click.UsageError(f"'{cmd_name}' is not built yet in this version of dockyard") from e
+            raise
+        return getattr(module, attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-v", "--version", prog_name="dockyard")
+@click.option("--root", envvar="DOCKYARD_ROOT", help="Data root (default /var/lib/dockyard as root).")
+@click.option("--state", envvar="DOCKYARD_STATE", help="State dir for sockets and runtime state.")
+@click.option("--log-level", default="warning", show_default=True, help="debug, info, warning or error.")
+def cli(root: str | None, state: str | None, log_level: str) -> None:
+    """Build, ship and run containers: docker's verbs, no daemon needed."""
+    if root:
+        os.environ["DOCKYARD_ROOT"] = root
+    if state:
+        os.environ["DOCKYARD_STATE"] = state
+    from dockyard.base import log
+
+    log.setup(log_level.upper())
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="dockyard", standalone_mode=False)
+    except DockyardError as e:
+        click.echo(f"Error: {e}", err=True)
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
