@@ -51,13 +51,6 @@ def unique_name() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed; run `make deps` (CI installs it)")
-    return path
-
-
 @pytest.fixture
 def venv_bin() -> Iterator[Path]:
     import sys

@@ -1,0 +1,64 @@
+"""Garbage collection of registry blobs, safe for the engine sharing the same content store.
+
+Only blobs the registry itself stored (``owned`` in :mod:`.state`) are candidates; of those, a
+blob goes only when no repository links it, no stored manifest refers to it, no image in the
+engine's image store reaches it, no live ingest is producing it and no lease holds it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dockyard.base.digest import Digest
+from dockyard.base.errors import Conflict, NotFound
+from dockyard.oci.content import ContentStore, leased_digests
+from dockyard.oci.images import ImageStore
+from dockyard.registry.server.state import RegistryState
+
+
+def engine_blobs(data_root: Path) -> set[Digest]:
+    images = ImageStore(data_root)
+    try:
+        return {d for rec in images.list() for d in images.referenced_blobs(rec.digest, rec.media_type)}
+    finally:
+        images.close()
+
+
+#: Upload sessions untouched for this long are abandoned; docker-registry's default purge age is a week.
+UPLOAD_MAX_AGE = 24 * 3600
+
+
+def abandon_stale_uploads(content: ContentStore, state: RegistryState, *, now: float) -> list[str]:
+    """Drop upload sessions started more than UPLOAD_MAX_AGE ago that no server is writing."""
+    dropped = []
+    for uuid in state.stale_uploads(now - UPLOAD_MAX_AGE):
+        try:
+            content.writer(f"registry-upload-{uuid}").abort()
+        except Conflict:
+            continue  # a running server holds it: still in use
+        state.end_upload(uuid)
+        dropped.append(uuid)
+    return dropped
+
+
+def collect(data_root: Path, *, now: float | None = None) -> list[Digest]:
+    content = ContentStore(data_root / "content")
+    state = RegistryState(data_root / "registry.db")
+    try:
+        abandon_stale_uploads(content, state, now=time.time() if now is None else now)
+        keep = engine_blobs(data_root) | content.active_expected() | leased_digests(content)
+        removed = []
+        for text in state.unreferenced_owned():
+            digest = Digest.parse(text)
+            if digest in keep:
+                continue
+            try:
+                content.delete(digest)
+            except NotFound:
+                pass
+            removed.append(digest)
+        state.disown(str(d) for d in removed)
+        return removed
+    finally:
+        state.close()
