@@ -40,3 +40,24 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
     stored = conn.execute("SELECT count(*) FROM t").fetchone()[0]
     assert stored >= acked
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_concurrent_first_opens_run_migrations_once(tmp_path):
+    import threading
+
+    path = tmp_path / "race.db"
+    errors: list[BaseException] = []
+
+    def open_it():
+        try:
+            db.connect(path, migrations=["CREATE TABLE a (x)", "CREATE TABLE b (y)"]).close()
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert db.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -31,6 +30,8 @@ class SystemClock:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # not at module level: it costs ~30 ms on every CLI start
+
         await asyncio.sleep(seconds)
 
 
@@ -55,6 +56,8 @@ class FakeClock:
         self.advance(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio
+
         self.advance(seconds)
         await asyncio.sleep(0)
 

@@ -23,15 +23,18 @@ def connect(path: Path, *, migrations: Sequence[str] = (), timeout: float = 30.0
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")  # first: the others may wait on a lock
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for i, script in enumerate(migrations[version:], start=version + 1):
+    if conn.execute("PRAGMA user_version").fetchone()[0] < len(migrations):
+        # Re-read the version under the write lock: another process or thread opening the same
+        # new database may have run the migrations since we looked.
         with transaction(conn):
-            _run_script(conn, script)
-            conn.execute(f"PRAGMA user_version={i}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for i, script in enumerate(migrations[version:], start=version + 1):
+                _run_script(conn, script)
+                conn.execute(f"PRAGMA user_version={i}")
     return conn
 
 
