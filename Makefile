@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 # Real peers the tests and the demo use (see docs/testing.md).
 APT_PACKAGES := busybox-static skopeo umoci runc crun debootstrap docker-registry apache2-utils \
-	zstd hyperfine libseccomp2 iproute2 nftables curl uidmap etcd-server buildah git
+	zstd hyperfine libseccomp2 iproute2 nftables iptables curl uidmap etcd-server buildah podman wrk git
 
 .PHONY: all deps venv test lint demo bench clean
 

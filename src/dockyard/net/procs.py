@@ -1,0 +1,84 @@
+"""Helper processes (port proxies, per-network DNS): start detached, find, stop.
+
+Both are small ``python -m dockyard.net.<module>`` processes in their own session, so they survive
+the daemon; their command lines carry ``--instance`` (and ``--pod``/``--network``) so the
+reconciler can find strays by scanning ``/proc`` and never signal a process that is not ours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def spawn(module: str, args: list[str], socks: list[socket.socket]) -> int:
+    """Start ``python -m dockyard.net.<module> ARGS --fd N…`` inheriting *socks*; return its pid."""
+    fds = [s.fileno() for s in socks]
+    argv = [sys.executable, "-m", f"dockyard.net.{module}", *args]
+    for fd in fds:
+        argv += ["--fd", str(fd)]
+    proc = subprocess.Popen(
+        argv, pass_fds=fds, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return proc.pid
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def is_ours(pid: int, module: str, instance: str) -> bool:
+    argv = cmdline(pid)
+    if not argv or not any(f"dockyard.net.{module}" in a for a in argv):
+        return False
+    return _flag(argv, "--instance") == instance
+
+
+def _flag(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
+def find(module: str, instance: str) -> dict[int, list[str]]:
+    """pid → argv of every live helper of *module* belonging to *instance*."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and is_ours(int(entry), module, instance):
+            out[int(entry)] = cmdline(int(entry))
+    return out
+
+
+def stop(pid: int, module: str, instance: str, *, timeout: float = 2.0) -> None:
+    """SIGTERM (then SIGKILL) *pid* if, and only if, it is our helper."""
+    if pid <= 0 or not is_ours(pid, module, instance):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not is_ours(pid, module, instance):
+            return
+        time.sleep(0.01)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
