@@ -1,0 +1,104 @@
+"""Snapshots: the root filesystems containers run on, built from image layers, shared when equal.
+
+The model is containerd's.  A snapshotter holds *snapshots*, each identified by a *key*, of three
+kinds:
+
+* **active** -- writable, made by :meth:`Snapshotter.prepare` on top of a committed *parent* (or
+  empty).  A container's rootfs, or a layer being unpacked.
+* **view** -- read-only, made by :meth:`Snapshotter.view` over a committed parent.
+* **committed** -- read-only and immutable, made by :meth:`Snapshotter.commit` from an active
+  snapshot under a new name.  Image layers live here, named by their *chain ID* (the OCI image
+  spec's digest of the layer's diff ID and every diff ID below it), so every image that has the
+  same layers on the same base shares one copy.
+
+Lifecycle::
+
+    prepare(key, parent) ──▶ active ──commit(name, key)──▶ committed ──prepare/view(child)──▶ …
+    view(key, parent)    ──▶ view
+    remove(key): any kind, but never a snapshot that is the parent of another
+
+:meth:`Snapshotter.mounts` returns the :class:`~dockyard.oci.snapshot.mount.Mount` list that
+assembles a snapshot (overlay with a ``lowerdir`` chain, or a bind mount); the caller mounts it
+wherever it likes, or hands it to a runtime.  Writes to an active snapshot are never visible in its
+parent.  :func:`~dockyard.oci.snapshot.layers.ensure_layers` unpacks an image's layers into
+committed snapshots, each once.
+
+Implementations: :class:`~dockyard.oci.snapshot.overlay.OverlaySnapshotter` (one directory per
+layer, overlayfs on top; root) and :class:`~dockyard.oci.snapshot.copy.CopySnapshotter` (a full
+copy per snapshot; works anywhere).  ``tests/oci/test_snapshot_conformance.py`` runs one suite
+against both.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from dockyard.base.errors import AlreadyExists, FailedPrecondition, NotFound
+from dockyard.oci.snapshot.mount import Mount
+
+
+class Kind(enum.StrEnum):
+    ACTIVE = "active"
+    VIEW = "view"
+    COMMITTED = "committed"
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    key: str
+    kind: Kind
+    parent: str | None
+    created: float
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    size: int  # bytes held by this snapshot alone (its layer or upper dir)
+    inodes: int
+
+
+class SnapshotNotFound(NotFound):
+    pass
+
+
+class SnapshotExists(AlreadyExists):
+    pass
+
+
+class SnapshotInUse(FailedPrecondition):
+    """Removing a snapshot others depend on, or committing one that is not active."""
+
+
+class Snapshotter(Protocol):
+    def prepare(self, key: str, parent: str | None = None, *, labels: dict[str, str] | None = None) -> list[Mount]: ...
+    def view(self, key: str, parent: str | None = None, *, labels: dict[str, str] | None = None) -> list[Mount]: ...
+    def commit(self, name: str, key: str, *, labels: dict[str, str] | None = None) -> None: ...
+    def remove(self, key: str) -> None: ...
+    def mounts(self, key: str) -> list[Mount]: ...
+    def stat(self, key: str) -> Info: ...
+    def walk(self) -> Iterator[Info]: ...
+    def usage(self, key: str) -> Usage: ...
+    def apply_dir(self, key: str) -> tuple[str, str]:
+        """Where to unpack a layer into active snapshot *key*, and the whiteout mode to use."""
+        ...
+    def cleanup(self) -> list[Path]:
+        """Remove what a crash left on disk without a record."""
+        ...
+    def close(self) -> None: ...
+
+
+__all__ = [
+    "Info",
+    "Kind",
+    "Mount",
+    "SnapshotExists",
+    "SnapshotInUse",
+    "SnapshotNotFound",
+    "Snapshotter",
+    "Usage",
+]
