@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from support import require_tool
 from dockyard.oci import archive
 from dockyard.oci.images import ImageStore, commit_image
 from dockyard.oci.layer import write_layer_blob
+from support import require_tool
 
 pytestmark = pytest.mark.e2e
 

@@ -95,7 +95,8 @@ def cli(root: str | None, state: str | None, log_level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="dockyard", standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        rv = cli.main(args=argv, prog_name="dockyard", standalone_mode=False)
     except DockyardError as e:
         click.echo(f"Error: {e}", err=True)
         return e.exit_code
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

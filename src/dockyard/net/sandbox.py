@@ -10,7 +10,6 @@ need to fork a multi-threaded process.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import threading
@@ -25,7 +24,8 @@ from dockyard.base.errors import AlreadyExists, Internal
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MNT_DETACH = 2
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# CDLL(None): libc is already loaded; find_library would run `ldconfig -p` on every import.
+_libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
 
 

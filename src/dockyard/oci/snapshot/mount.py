@@ -14,7 +14,6 @@ thread.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -29,7 +28,8 @@ MS_REC = 0x4000
 MNT_DETACH = 0x2
 PAGE_LIMIT = 4095
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# CDLL(None): libc is already loaded; find_library would run `ldconfig -p` on every import.
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True, slots=True)

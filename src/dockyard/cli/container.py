@@ -1,0 +1,494 @@
+"""Docker's container verbs, daemonless: the engine runs in this process, shims keep containers alive.
+
+``run``/``create``/``start``/``ps``/``logs``/``exec``/``stop``/``kill``/``rm``/``wait``/``inspect``/
+``top``/``stats``/``restart``/``rename``/``cp``, also grouped under ``dockyard container``.  Exit
+codes follow docker: ``run`` exits with the container's code, 125 when the engine fails, 126/127
+when the command cannot be run or found.  Engine modules are imported inside the commands: this
+module is on the path of every ``dockyard run``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+
+from dockyard.base.errors import DockyardError
+
+ENGINE_ERROR = 125
+
+
+def _engine():
+    from dockyard.engine.engine import Engine
+
+    return Engine()
+
+
+def _fail(e: DockyardError, default: int = ENGINE_ERROR) -> SystemExit:
+    click.echo(f"Error: {e}", err=True)
+    return SystemExit(getattr(e, "exec_failure", 0) or default)
+
+
+# The exit code is the container's: SystemExit carries it past click (whose non-standalone mode
+# would turn a click Exit into a return value).
+
+
+def _exit_with(code: int) -> None:
+    """End ``run``/``start -a``/``exec`` with the container's code.
+
+    As the ``dockyard`` command, skip interpreter teardown: it would checkpoint SQLite's WAL (three
+    fsyncs) and unload every module, ~20 ms on the path of each ``dockyard run``.  Everything
+    that matters is committed already; the next opener of the database finds the WAL intact.
+    """
+    if os.path.basename(sys.argv[0]) == "dockyard":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _run_options(f):
+    opts = [
+        click.option("-e", "--env", multiple=True, help="Set an environment variable (KEY=VALUE or KEY)."),
+        click.option("--env-file", multiple=True, help="Read environment variables from a file."),
+        click.option("-v", "--volume", "volumes", multiple=True, help="Bind mount HOST:CONTAINER[:ro]."),
+        click.option("--tmpfs", multiple=True, help="Mount a tmpfs: PATH[:OPTIONS]."),
+        click.option("-w", "--workdir", help="Working directory inside the container."),
+        click.option("-u", "--user", help="USER[:GROUP] or UID[:GID]."),
+        click.option("--name", help="Name the container."),
+        click.option("-h", "--hostname", help="Container host name."),
+        click.option("--entrypoint", help="Override the image's entrypoint ('' clears it)."),
+        click.option("-m", "--memory", help="Memory limit (e.g. 256m)."),
+        click.option("--cpus", help="Number of CPUs (e.g. 0.5)."),
+        click.option("--pids-limit", type=int, help="Limit the number of processes (-1: unlimited)."),
+        click.option("--network", "--net", default="none", show_default=True, help="none or host."),
+        click.option("--read-only", is_flag=True, help="Mount the root file system read-only."),
+        click.option("--cap-add", multiple=True, help="Add a Linux capability."),
+        click.option("--cap-drop", multiple=True, help="Drop a Linux capability."),
+        click.option("--security-opt", multiple=True, help="no-new-privileges[=false], seccomp=unconfined|FILE."),
+        click.option("--runtime", type=click.Choice(["dockyard", "runc", "crun"]), help="OCI runtime."),
+        click.option("--userns", help="User namespace: 'host' (root's default); rootless engines always "
+                     "use a private one."),
+        click.option("--pod", help="Join the namespaces of this pod sandbox (a container created with --sandbox)."),
+        click.option("--sandbox", is_flag=True, help="Make this container a pod sandbox others can join."),
+        click.option("--label", "-l", "labels", multiple=True, help="KEY=VALUE metadata."),
+        click.option("-i", "--interactive", is_flag=True, help="Keep stdin open."),
+        click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    f = click.argument("command", nargs=-1, type=click.UNPROCESSED)(f)
+    return click.argument("image")(f)
+
+
+def _build_options(image: str, command: tuple[str, ...], kw: dict, *, auto_remove: bool = False):
+    import shlex
+
+    from dockyard.engine import options as o
+
+    env = [e for f in kw["env_file"] for e in o.read_env_file(f)] + list(kw["env"])
+    entry = kw["entrypoint"]
+    return o.RunOptions(
+        image=image, command=list(command) or None,
+        entrypoint=None if entry is None else shlex.split(entry),
+        name=kw["name"], env=env, volumes=list(kw["volumes"]), tmpfs=list(kw["tmpfs"]), workdir=kw["workdir"],
+        user=kw["user"], hostname=kw["hostname"],
+        memory=o.parse_size(kw["memory"]) if kw["memory"] else None,
+        cpus=o.parse_cpus(kw["cpus"]) if kw["cpus"] else None,
+        pids_limit=kw["pids_limit"], network=kw["network"], read_only=kw["read_only"],
+        cap_add=list(kw["cap_add"]), cap_drop=list(kw["cap_drop"]), security_opt=list(kw["security_opt"]),
+        runtime=kw["runtime"], tty=kw["tty"], interactive=kw["interactive"], auto_remove=auto_remove,
+        pod=kw["pod"], userns=kw["userns"], labels=dict(item.partition("=")[::2] for item in kw["labels"]),
+    )
+
+
+CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--rm", "auto_remove", is_flag=True, help="Remove the container when it exits.")
+@click.option("-d", "--detach", is_flag=True, help="Run in the background and print the container id.")
+@_run_options
+def run(image: str, command: tuple[str, ...], auto_remove: bool, detach: bool, **kw) -> None:
+    """Create and start a container; attach to it unless -d."""
+    from dockyard.engine import attach
+
+    try:
+        opts = _build_options(image, command, kw, auto_remove=auto_remove)
+        engine = _engine()
+        rec = engine.create(opts, sandbox=kw["sandbox"])
+    except DockyardError as e:
+        raise _fail(e) from None
+    try:
+        if detach:
+            engine.start(rec)
+            click.echo(rec.id)
+            return
+        sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=opts.interactive, timeout=None)
+        engine.start(rec)
+    except DockyardError as e:
+        engine.remove(rec, force=True)
+        raise _fail(e) from None
+    code = attach.stream(sock, stdin=opts.interactive, tty=opts.tty, forward=_forwarder(engine, rec))
+    if auto_remove:
+        try:
+            engine.remove(rec, force=True)
+        except DockyardError:
+            pass  # another engine's sweep got there first
+    _exit_with(code)
+
+
+def _forwarder(engine, rec):
+    def forward(signum: int) -> None:
+        try:
+            engine.shim(rec).call("kill", id=rec.id, signal=signum)
+        except DockyardError:
+            pass
+
+    return forward
+
+
+@click.command(context_settings=CONTEXT)
+@_run_options
+def create(image: str, command: tuple[str, ...], **kw) -> None:
+    """Create a container without starting it; prints its id."""
+    try:
+        rec = _engine().create(_build_options(image, command, kw), sandbox=kw["sandbox"])
+    except DockyardError as e:
+        raise _fail(e) from None
+    click.echo(rec.id)
+
+
+@click.command()
+@click.option("-a", "--attach", "attach_", is_flag=True, help="Attach to output and return its exit code.")
+@click.option("-i", "--interactive", is_flag=True, help="Attach stdin.")
+@click.argument("containers", nargs=-1, required=True)
+def start(containers: tuple[str, ...], attach_: bool, interactive: bool) -> None:
+    """Start created or stopped containers."""
+    from dockyard.engine import attach
+
+    engine = _engine()
+    if attach_:
+        rec = engine.get(containers[0])
+        engine.ensure_created(rec)  # attach before the process runs, so no output is missed
+        sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=interactive, timeout=None)
+        engine.start(rec)
+        code = attach.stream(sock, stdin=interactive, tty=rec.options.tty, forward=_forwarder(engine, rec))
+        _exit_with(code)
+    for ref in containers:
+        engine.start(engine.get(ref))
+        click.echo(ref)
+
+
+def _ago(ts: float | None) -> str:
+    if not ts:
+        return ""
+    secs = max(0, int(time.time() - ts))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= size:
+            n = secs // size
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return "Less than a second" if secs < 1 else f"{secs} second{'s' if secs > 1 else ''}"
+
+
+def _status_text(st) -> str:
+    if st.status == "running":
+        return f"Up {_ago(st.started_at)}"
+    if st.status == "exited":
+        return f"Exited ({st.exit_code}) {_ago(st.finished_at)} ago"
+    return st.status.capitalize()
+
+
+@click.command()
+@click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default: running only).")
+@click.option("-q", "--quiet", is_flag=True, help="Only ids.")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate ids and commands.")
+@click.option("--format", "fmt", help="Go-template-like format: {{.ID}} {{.Names}} {{.Status}} … or 'json'.")
+def ps(all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
+    """List containers."""
+    import json
+    import shlex
+
+    engine = _engine()
+    rows = []
+    for rec in engine.list():
+        st = engine.status(rec)
+        if not all_ and st.status != "running":
+            continue
+        cmd = " ".join(shlex.quote(a) for a in (rec.options.entrypoint or []) + (rec.options.command or []))
+        rows.append({"ID": rec.id if no_trunc else rec.id[:12], "Image": rec.image,
+                     "Command": cmd if no_trunc else (cmd[:20] + "…" if len(cmd) > 20 else cmd),
+                     "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.created)),
+                     "RunningFor": f"{_ago(rec.created)} ago", "Status": _status_text(st), "State": st.status,
+                     "Names": rec.name, "Pod": rec.pod[:12], "Runtime": rec.runtime, "Ports": ""})
+    if quiet:
+        for r in rows:
+            click.echo(r["ID"])
+        return
+    if fmt:
+        table = fmt.startswith("table")
+        fmt = fmt.removeprefix("table").strip()
+        if fmt in ("json", "{{json .}}"):
+            for r in rows:
+                click.echo(json.dumps(r))
+            return
+        fmt = fmt.replace("\\t", "\t")
+        if table:
+            click.echo(_render(fmt, {k: k.upper() for k in rows[0]} if rows else {}))
+        for r in rows:
+            click.echo(_render(fmt, r))
+        return
+    cols = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"), ("CREATED", "RunningFor"),
+            ("STATUS", "Status"), ("PORTS", "Ports"), ("NAMES", "Names")]
+    _table(cols, rows)
+
+
+def _render(fmt: str, row: dict) -> str:
+    import re
+
+    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: str(row.get(m.group(1), "")), fmt)
+
+
+def _table(cols: list[tuple[str, str]], rows: list[dict]) -> None:
+    widths = [max([len(h)] + [len(str(r[k])) for r in rows]) for h, k in cols]
+    line = "   ".join(h.ljust(w) for (h, _), w in zip(cols, widths, strict=True))
+    click.echo(line.rstrip())
+    for r in rows:
+        click.echo("   ".join(str(r[k]).ljust(w) for (_, k), w in zip(cols, widths, strict=True)).rstrip())
+
+
+@click.command()
+@click.option("-f", "--follow", is_flag=True, help="Follow log output.")
+@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
+@click.option("-n", "--tail", default="all", help="Number of lines from the end (default all).")
+@click.option("--since", help="Show logs since a time (RFC 3339, Unix time) or a duration ago (10m).")
+@click.argument("container")
+def logs(container: str, follow: bool, timestamps: bool, tail: str, since: str | None) -> None:
+    """Show a container's output (its json-file log)."""
+    from dockyard.base.errors import InvalidArgument
+    from dockyard.engine import logs as lg
+
+    engine = _engine()
+    rec = engine.get(container)
+    if tail != "all" and not tail.isdigit():
+        raise InvalidArgument(f"--tail {tail!r}: use a number or 'all'")
+    n = None if tail == "all" else int(tail)
+    since_ts = lg.parse_since(since) if since else None
+    path = engine.log_path(rec.id)
+    lines = (lg.follow(path, running=lambda: engine.status(rec).running, tail=n, since=since_ts) if follow
+             else lg.read(path, tail=n, since=since_ts))
+    out, err = sys.stdout, sys.stderr
+    for line in lines:
+        stream = out if line.stream == "stdout" else err
+        stream.write(f"{line.time} {line.text}" if timestamps else line.text)
+        stream.flush() if follow else None
+
+
+@click.command("exec", context_settings=CONTEXT)
+@click.option("-i", "--interactive", is_flag=True, help="Keep stdin open.")
+@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal.")
+@click.option("-d", "--detach", is_flag=True, help="Run in the background.")
+@click.option("-e", "--env", multiple=True, help="Set an environment variable.")
+@click.option("-u", "--user", help="USER[:GROUP] or UID[:GID].")
+@click.option("-w", "--workdir", help="Working directory inside the container.")
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(container: str, command: tuple[str, ...], interactive: bool, tty: bool, detach: bool,
+          env: tuple[str, ...], user: str | None, workdir: str | None) -> None:
+    """Run a command in a running container."""
+    from dockyard.engine import attach
+    from dockyard.engine.execs import exec_ as run_exec
+
+    engine = _engine()
+    try:
+        rec = engine.get(container)
+        sock = run_exec(engine, rec, list(command), env=list(env), user=user, workdir=workdir, tty=tty,
+                        stdin=interactive and not detach)
+    except DockyardError as e:
+        raise _fail(e, default=126 if "exec" in str(e) else 1) from None
+    if detach:
+        sock.close()
+        return
+    _exit_with(attach.stream(sock, stdin=interactive, tty=tty))
+
+
+@click.command()
+@click.option("-t", "--time", "timeout", default=10, show_default=True, help="Seconds to wait before killing.")
+@click.argument("containers", nargs=-1, required=True)
+def stop(containers: tuple[str, ...], timeout: int) -> None:
+    """Stop containers: the stop signal (SIGTERM), then SIGKILL after --time seconds."""
+    engine = _engine()
+    for ref in containers:
+        engine.stop(engine.get(ref), timeout=timeout)
+        click.echo(ref)
+
+
+@click.command()
+@click.option("-s", "--signal", "sig", default="KILL", show_default=True, help="Signal to send.")
+@click.argument("containers", nargs=-1, required=True)
+def kill(containers: tuple[str, ...], sig: str) -> None:
+    """Send a signal to containers."""
+    from dockyard.engine.engine import parse_signal
+
+    engine = _engine()
+    signum = parse_signal(sig)
+    for ref in containers:
+        engine.kill(engine.get(ref), signum)
+        click.echo(ref)
+
+
+@click.command()
+@click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
+@click.argument("containers", nargs=-1, required=True)
+def rm(containers: tuple[str, ...], force: bool) -> None:
+    """Remove containers (and their writable layer, logs and runtime state)."""
+    engine = _engine()
+    failed = 0
+    for ref in containers:
+        try:
+            engine.remove(engine.get(ref), force=force)
+            click.echo(ref)
+        except DockyardError as e:
+            click.echo(f"Error: {e}", err=True)
+            failed = 1
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("containers", nargs=-1, required=True)
+def wait(containers: tuple[str, ...]) -> None:
+    """Block until containers stop; print their exit codes."""
+    engine = _engine()
+    for ref in containers:
+        click.echo(engine.wait(engine.get(ref)))
+
+
+@click.command()
+@click.option("-f", "--format", "fmt", help="Print one {{.Field}} / {{.State.Status}} path instead.")
+@click.argument("containers", nargs=-1, required=True)
+def inspect(containers: tuple[str, ...], fmt: str | None) -> None:
+    """Show containers' configuration and state as JSON."""
+    import json
+    import re
+
+    from dockyard.engine import views
+
+    engine = _engine()
+    docs = [views.inspect(engine, engine.get(ref)) for ref in containers]
+    if fmt:
+        for doc in docs:
+            def field(m, doc=doc):
+                value = doc
+                for part in m.group(1).split("."):
+                    value = value.get(part, "") if isinstance(value, dict) else ""
+                return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+            click.echo(re.sub(r"\{\{\s*\.([\w.]+)\s*\}\}", field, fmt))
+        return
+    click.echo(json.dumps(docs, indent=4))
+
+
+@click.command()
+@click.argument("container")
+def top(container: str) -> None:
+    """List a container's processes."""
+    from dockyard.engine import views
+
+    engine = _engine()
+    rows = views.top(engine, engine.get(container))
+    _table([(k, k) for k in ("UID", "PID", "PPID", "STAT", "TIME", "CMD")], rows)
+
+
+@click.command()
+@click.option("--no-stream", is_flag=True, help="Print one sample and exit.")
+@click.option("-a", "--all", "all_", is_flag=True, help="Include stopped containers.")
+@click.argument("containers", nargs=-1)
+def stats(containers: tuple[str, ...], no_stream: bool, all_: bool) -> None:
+    """CPU, memory and pids of containers, from their cgroups."""
+    from dockyard.engine import views
+    from dockyard.engine.stats import UNLIMITED, human
+
+    engine = _engine()
+    recs = [engine.get(r) for r in containers] or [
+        r for r in engine.list() if all_ or engine.status(r).running]
+    cols = [("CONTAINER ID", "id"), ("NAME", "name"), ("CPU %", "cpu"), ("MEM USAGE / LIMIT", "mem"),
+            ("MEM %", "memp"), ("PIDS", "pids")]
+    while True:
+        first = {r.id: (views.sample(engine, r), time.monotonic()) for r in recs}
+        time.sleep(0.5)
+        rows = []
+        for r in recs:
+            s = views.sample(engine, r)
+            s0, t0 = first[r.id]
+            cpu = (s.cpu_ns - s0.cpu_ns) / 1e9 / max(1e-6, time.monotonic() - t0) * 100
+            limit = s.memory_limit if s.memory_limit < UNLIMITED else _host_memory()
+            rows.append({"id": r.id[:12], "name": r.name, "cpu": f"{cpu:.2f}%",
+                         "mem": f"{human(s.memory)} / {human(limit)}",
+                         "memp": f"{(100 * s.memory / limit if limit else 0):.2f}%", "pids": str(s.pids)})
+        if not no_stream:
+            click.echo("\033[2J\033[H", nl=False)
+        _table(cols, rows)
+        if no_stream:
+            return
+        time.sleep(0.5)
+
+
+def _host_memory() -> int:
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+@click.command()
+@click.option("-t", "--time", "timeout", default=10, show_default=True, help="Seconds to wait before killing.")
+@click.argument("containers", nargs=-1, required=True)
+def restart(containers: tuple[str, ...], timeout: int) -> None:
+    """Stop and start containers again."""
+    engine = _engine()
+    for ref in containers:
+        engine.restart(engine.get(ref), timeout=timeout)
+        click.echo(ref)
+
+
+@click.command()
+@click.argument("container")
+@click.argument("new_name")
+def rename(container: str, new_name: str) -> None:
+    """Rename a container."""
+    engine = _engine()
+    engine.rename(engine.get(container), new_name)
+
+
+@click.command()
+@click.argument("src")
+@click.argument("dest")
+def cp(src: str, dest: str) -> None:
+    """Copy files between a container and the host: CONTAINER:PATH HOSTPATH or HOSTPATH CONTAINER:PATH."""
+    from pathlib import Path
+
+    from dockyard.base.errors import InvalidArgument
+    from dockyard.engine import copy
+
+    engine = _engine()
+    if ":" in src and not src.startswith(("/", ".")):
+        ref, _, path = src.partition(":")
+        copy.copy_out(engine.bundle(engine.get(ref).id) / "rootfs", path, Path(dest))
+    elif ":" in dest and not dest.startswith(("/", ".")):
+        ref, _, path = dest.partition(":")
+        copy.copy_in(engine.bundle(engine.get(ref).id) / "rootfs", Path(src), path)
+    else:
+        raise InvalidArgument("cp: one of SRC and DEST must be CONTAINER:PATH")
+
+
+@click.group()
+def container() -> None:
+    """Manage containers (the same verbs as the top level)."""
+
+
+for _name, _cmd in {"run": run, "create": create, "start": start, "ls": ps, "ps": ps, "logs": logs,
+                    "exec": exec_, "stop": stop, "kill": kill, "rm": rm, "wait": wait, "inspect": inspect,
+                    "top": top, "stats": stats, "restart": restart, "rename": rename, "cp": cp}.items():
+    container.add_command(_cmd, _name)

@@ -1,0 +1,397 @@
+"""The engine: image → snapshot → bundle → container record → task in the pod's shim.
+
+Daemonless: an :class:`Engine` lives in whichever process needs it (the CLI today, ``dockyard
+serve`` later) and keeps nothing in memory that matters.  Durable facts are container records
+(:mod:`.store`); live facts (running, pid, exit code) are asked of the pod's shim, which outlives
+every engine.  An engine killed at any point leaves either a complete container or a record in
+phase ``creating`` whose creator is dead — :meth:`Engine.sweep` removes those, with their mounts,
+snapshots, runtime state and shim.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal as signals
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.base import log, paths
+from dockyard.base.errors import Conflict, DockyardError, FailedPrecondition, InvalidArgument, Unavailable
+from dockyard.base.ids import check_container_name, new_id, random_name
+from dockyard.engine import rootfs, runtimes, shimclient
+from dockyard.engine.options import RunOptions
+from dockyard.engine.store import CREATING, READY, REMOVING, ContainerRecord, ContainerStore
+
+_log = log.get("engine")
+
+
+@dataclass
+class Status:
+    """A container's live state as its shim reports it (docker's words: created/running/exited)."""
+
+    status: str
+    pid: int = 0
+    exit_code: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+#: The sandbox's process: sleeps until told to stop (pid 1 ignores SIGTERM unless it traps it).
+PAUSE = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
+
+_DOCKER_STATUS = {"created": "created", "running": "running", "stopped": "exited"}
+
+
+class Engine:
+    def __init__(self, *, data_root: Path | None = None, state_dir: Path | None = None) -> None:
+        self.data_root = data_root or paths.data_root()
+        self.state_dir = state_dir or paths.state_dir()
+        paths.ensure_dir(self.data_root)
+        paths.ensure_dir(self.state_dir)
+        self.store = ContainerStore(self.data_root)
+        self._images = None
+        self._snapshots = None
+
+    @property
+    def images(self):
+        if self._images is None:
+            from dockyard.oci.images import ImageStore
+
+            self._images = ImageStore(self.data_root)
+        return self._images
+
+    @property
+    def snapshots(self):
+        if self._snapshots is None:
+            self._snapshots = rootfs.snapshotter(self.data_root)
+        return self._snapshots
+
+    def close(self) -> None:
+        self.store.close()
+        if self._images is not None:
+            self._images.close()
+        if self._snapshots is not None:
+            self._snapshots.close()
+
+    # ---- paths -----------------------------------------------------------------------------
+
+    def bundle(self, cid: str) -> Path:
+        return self.data_root / "containers" / cid
+
+    def log_path(self, cid: str) -> Path:
+        return self.bundle(cid) / f"{cid}-json.log"
+
+    def shim(self, rec: ContainerRecord) -> shimclient.ShimClient:
+        return shimclient.ShimClient(shimclient.shim_dir(self.state_dir, rec.pod) / "shim.sock")
+
+    # ---- create ----------------------------------------------------------------------------
+
+    def create(self, opts: RunOptions, *, sandbox: bool = False) -> ContainerRecord:
+        from dockyard.engine import bundle
+
+        opts.validate()
+        if sandbox and opts.command is None and opts.entrypoint is None:
+            opts.entrypoint, opts.command = ["/bin/sh", "-c", PAUSE], []
+        runtime = opts.runtime or runtimes.default_runtime()
+        runtime_argv = runtimes.argv(runtime, self.state_dir)
+        name = check_container_name(opts.name) if opts.name else random_name()
+        cid = new_id()
+        pod_rec = self.store.get(opts.pod) if opts.pod else None
+        # A new pod: boot its shim right away.  Python needs ~40 ms to start it, time we spend on
+        # the image and the rootfs meanwhile.
+        pending = shimclient.PendingShim(self.state_dir, cid, runtime_argv) if pod_rec is None else None
+        try:
+            image = self.images.resolve(opts.image)
+            manifest, config = self.images.manifest_for(image)
+            rec = ContainerRecord(id=cid, name=name, pod=pod_rec.pod if pod_rec else cid, image=opts.image,
+                                  image_id=str(image.id), runtime=runtime, options=opts, sandbox=sandbox)
+            self.store.insert(rec)
+        except BaseException:
+            if pending is not None:
+                pending.abandon()
+            raise
+        try:
+            join = self._pod_namespaces(pod_rec, opts) if pod_rec else {}
+            rootfs.prepare(self.snapshots, self.images, manifest, config, cid, self.bundle(cid) / "rootfs",
+                           volatile=opts.auto_remove)
+            bundle.write(self, rec, config, join)
+            client, pending = (pending.ready() if pending else self._live_shim(rec, runtime_argv)), None
+            self._create_task(client, rec)
+            self.store.set_phase(cid, READY)
+            rec.phase = READY
+        except BaseException:
+            if pending is not None:
+                pending.abandon()
+            self._discard(rec)
+            raise
+        return rec
+
+    def create_pod(self, name: str, *, image: str = "busybox", hostname: str | None = None,
+                   network: str = "none", runtime: str | None = None) -> ContainerRecord:
+        """Start a pod sandbox: a pause process holding the network, IPC and UTS namespaces that
+        the pod's containers (``RunOptions.pod = name``) join.  Kubernetes' pod, for the node agent."""
+        opts = RunOptions(image=image, name=name, hostname=hostname or name, network=network, runtime=runtime,
+                          entrypoint=["/bin/sh", "-c", PAUSE], command=[], labels={"io.dockyard.pod": name})
+        rec = self.create(opts, sandbox=True)
+        try:
+            self.start(rec)
+        except BaseException:
+            self._discard(rec)
+            raise
+        return rec
+
+    def _pod_namespaces(self, sandbox: ContainerRecord, opts: RunOptions) -> dict[str, str]:
+        st = self.status(sandbox)
+        if not st.running:
+            raise FailedPrecondition(f'pod "{sandbox.name}": its sandbox is {st.status}; start it first')
+        kinds = {"network": "net", "ipc": "ipc", "uts": "uts"}
+        if opts.share_pid:
+            kinds["pid"] = "pid"
+        return {k: f"/proc/{st.pid}/ns/{v}" for k, v in kinds.items()}
+
+    def _live_shim(self, rec: ContainerRecord, runtime_argv: list[str]) -> shimclient.ShimClient:
+        client = self.shim(rec)
+        if not client.alive():
+            client = shimclient.spawn(self.state_dir, rec.pod, runtime_argv)
+        return client
+
+    def _create_task(self, client: shimclient.ShimClient, rec: ContainerRecord) -> None:
+        opts = rec.options
+        client.call("create", id=rec.id, bundle=str(self.bundle(rec.id)), log_path=str(self.log_path(rec.id)),
+                    terminal=opts.tty, stdin=opts.interactive)
+
+    def _shim_create(self, rec: ContainerRecord, runtime_argv: list[str]) -> None:
+        self._create_task(self._live_shim(rec, runtime_argv), rec)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def status(self, rec: ContainerRecord) -> Status:
+        if rec.phase == CREATING:
+            return Status("creating")
+        try:
+            state = self.shim(rec).call("state", timeout=10)
+        except Unavailable:
+            return self._status_from_file(rec)
+        info = state["containers"].get(rec.id)
+        if info is None:
+            return Status("dead")
+        return Status(_DOCKER_STATUS.get(info["status"], info["status"]), info.get("pid") or 0,
+                      info.get("exit_code"), info.get("started_at"), info.get("finished_at"))
+
+    def _status_from_file(self, rec: ContainerRecord) -> Status:
+        """The shim is gone: trust its last word if it saw the container stop, else call it dead."""
+        import json
+
+        path = shimclient.shim_dir(self.state_dir, rec.pod) / "state.json"
+        try:
+            info = json.loads(path.read_text())["containers"][rec.id]
+        except (OSError, ValueError, KeyError):
+            return Status("dead")
+        if info["status"] == "stopped":
+            return Status("exited", info.get("pid") or 0, info.get("exit_code"),
+                          info.get("started_at"), info.get("finished_at"))
+        return Status("dead", info.get("pid") or 0)
+
+    def ensure_created(self, rec: ContainerRecord) -> Status:
+        """Give a stopped container a fresh task (created, not started) so it can be attached first."""
+        st = self.status(rec)
+        if st.status not in ("exited", "dead"):
+            return st
+        if st.status == "dead":  # its shim died: clear what the runtime still holds for it
+            self._runtime_delete(rec)
+        # after a reboot the mount is gone while the snapshot (and its upper dir) remain
+        rootfs.ensure_mounted(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+        self._shim_create(rec, runtimes.argv(rec.runtime, self.state_dir))
+        self.store.bump_restarts(rec.id)
+        return Status("created")
+
+    def start(self, rec: ContainerRecord) -> None:
+        st = self.ensure_created(rec)
+        if st.status == "running":
+            return
+        if st.status != "created":
+            raise FailedPrecondition(f'cannot start container "{rec.name}": it is {st.status}')
+        self.shim(rec).call("start", id=rec.id)
+
+    def kill(self, rec: ContainerRecord, signal: int = signals.SIGKILL) -> None:
+        st = self.status(rec)
+        if not st.running:
+            raise Conflict(f'cannot kill container "{rec.name}": it is not running ({st.status})')
+        self.shim(rec).call("kill", id=rec.id, signal=int(signal))
+
+    def wait(self, rec: ContainerRecord, timeout: float | None = None) -> int:
+        return self.shim(rec).wait(rec.id, timeout=timeout)
+
+    def stop(self, rec: ContainerRecord, timeout: float = 10.0) -> None:
+        if not self.status(rec).running:
+            return
+        client = self.shim(rec)
+        try:
+            client.call("kill", id=rec.id, signal=int(self._stop_signal(rec)))
+            client.wait(rec.id, timeout=timeout)
+            return
+        except TimeoutError:
+            pass
+        except DockyardError as e:
+            if not self.status(rec).running:
+                return
+            _log.debug("stop %s: %s; killing", rec.name, e)
+        client.call("kill", id=rec.id, signal=int(signals.SIGKILL))
+        client.wait(rec.id, timeout=30)
+
+    def _stop_signal(self, rec: ContainerRecord) -> int:
+        try:
+            _, config = self.images.manifest_for(self.images.resolve(rec.image_id))
+            name = (config.get("config") or {}).get("StopSignal")
+        except DockyardError:
+            name = None
+        if name:
+            name = str(name).upper()
+            if name.isdigit():
+                return int(name)
+            sig = getattr(signals, name if name.startswith("SIG") else f"SIG{name}", None)
+            if sig is not None:
+                return int(sig)
+        return int(signals.SIGTERM)
+
+    def restart(self, rec: ContainerRecord, timeout: float = 10.0) -> None:
+        self.stop(rec, timeout)
+        self.start(rec)
+
+    def rename(self, rec: ContainerRecord, new_name: str) -> None:
+        self.store.rename(rec.id, check_container_name(new_name))
+
+    def remove(self, rec: ContainerRecord, *, force: bool = False) -> None:
+        """Remove a container; a pod sandbox only when it has no members, or with *force* (members too)."""
+        members = [r for r in self.store.in_pod(rec.pod) if r.id != rec.id] if rec.sandbox else []
+        if members and not force:
+            raise Conflict(f'cannot remove pod sandbox "{rec.name}": containers '
+                           f'{", ".join(r.name for r in members)} still use it; remove them or use rm -f')
+        st = self.status(rec)
+        if st.status in ("running", "dead") and not force and st.pid:
+            raise Conflict(f'cannot remove container "{rec.name}": it is {st.status}; '
+                           "stop it first or use rm -f")
+        for member in members:
+            self._discard(member)
+        self._discard(rec)
+
+    def _discard(self, rec: ContainerRecord) -> None:
+        """Remove every trace of *rec*; each step tolerates what earlier failures left."""
+        self.store.set_phase(rec.id, REMOVING)  # an engine killed from here on leaves it to sweep()
+        try:
+            self.shim(rec).call("delete", id=rec.id, force=True, timeout=30)
+        except DockyardError as e:
+            _log.debug("shim delete %s: %s", rec.id, e)
+            self._runtime_delete(rec)
+        if not self.store.in_pod(rec.pod) or all(r.id == rec.id for r in self.store.in_pod(rec.pod)):
+            self._drop_shim_dir(rec)
+        rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+        shutil.rmtree(self.bundle(rec.id), ignore_errors=True)
+        self.store.delete(rec.id)
+
+    def _runtime_delete(self, rec: ContainerRecord) -> None:
+        import subprocess
+
+        try:
+            argv = runtimes.argv(rec.runtime, self.state_dir)
+        except DockyardError:
+            return
+        subprocess.run([*argv, "delete", "--force", rec.id], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+
+    def _drop_shim_dir(self, rec: ContainerRecord) -> None:
+        workdir = shimclient.shim_dir(self.state_dir, rec.pod)
+        pid_file = workdir / "shim.pid"
+        try:
+            pid = int(pid_file.read_text())
+            if _is_shim(pid):
+                os.kill(pid, signals.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    # ---- listing, sweeping -----------------------------------------------------------------
+
+    def get(self, ref: str) -> ContainerRecord:
+        return self.store.get(ref)
+
+    def list(self, *, include_sandboxes: bool = True) -> list[ContainerRecord]:
+        self.sweep()
+        return self.store.list(include_sandboxes=include_sandboxes)
+
+    def sweep(self) -> list[str]:
+        """Remove containers whose create was interrupted (creator dead, phase still creating), and
+        ``--rm`` containers that exited with no CLI attached to remove them (``run -d --rm``)."""
+        swept = []
+        for rec in self.store.list(include_sandboxes=True):
+            if (rec.phase == CREATING and not _alive(rec.creator_pid)) or rec.phase == REMOVING:
+                _log.info("sweeping interrupted create or removal of %s", rec.name)
+            elif not (rec.options.auto_remove and self.status(rec).status in ("exited", "dead")):
+                continue
+            self._discard(rec)
+            swept.append(rec.id)
+        return swept
+
+    def write_etc(self, rec: ContainerRecord) -> dict[str, str]:
+        """/etc/hostname, /etc/hosts and /etc/resolv.conf for the container, bind-mounted in."""
+        opts = rec.options
+        host = opts.network == "host"
+        hostname = os.uname().nodename if host else (opts.hostname or rec.id[:12])
+        files = {
+            "hostname": f"{hostname}\n",
+            "hosts": _read("/etc/hosts") if host else
+                     f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n",
+            "resolv.conf": _read("/etc/resolv.conf") if host else "",
+        }
+        out = {}
+        for fname, text in files.items():
+            # Plain writes: these files are regenerated from the record whenever they are needed,
+            # and an fsync each would cost more than starting the container.
+            path = self.bundle(rec.id) / fname
+            path.write_text(text)
+            out[f"/etc/{fname}"] = str(path)
+        return out
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_shim(pid: int) -> bool:
+    try:
+        return b"dockyard.engine.shim" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def parse_signal(text: str | int) -> int:
+    if isinstance(text, int) or str(text).isdigit():
+        return int(text)
+    name = str(text).upper()
+    sig = getattr(signals, name if name.startswith("SIG") else f"SIG{name}", None)
+    if not isinstance(sig, signals.Signals):
+        raise InvalidArgument(f"signal {text!r}: unknown; use a name like TERM or a number")
+    return int(sig)
+
+
+def now() -> float:
+    return time.time()

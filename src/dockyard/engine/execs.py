@@ -1,0 +1,37 @@
+"""``exec``: a new process in a running container, run by the shim through the runtime.
+
+The process description is the container's own ``process`` from config.json (capabilities,
+rlimits, no_new_privs, seccomp stays the container's) with the caller's args, extra env, user,
+working directory and terminal.  The returned socket is an attach stream ending in the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from dockyard.base.errors import Conflict
+from dockyard.base.ids import new_id
+from dockyard.engine.options import merge_env
+from dockyard.engine.spec import resolve_user
+
+
+def exec_(engine, rec, args: list[str], *, env: list[str] = (), user: str | None = None,
+          workdir: str | None = None, tty: bool = False, stdin: bool = False) -> socket.socket:
+    st = engine.status(rec)
+    if not st.running:
+        raise Conflict(f'container "{rec.name}": is not running ({st.status}); start it first')
+    spec = json.loads((engine.bundle(rec.id) / "config.json").read_text())
+    process = dict(spec["process"])
+    process["args"] = list(args)
+    process["terminal"] = tty
+    process["env"] = merge_env(process.get("env", []), list(env))
+    if tty and not any(e.startswith("TERM=") for e in process["env"]):
+        process["env"].append("TERM=xterm")
+    if user:
+        process["user"] = resolve_user(user, engine.bundle(rec.id) / "rootfs")
+    if workdir:
+        process["cwd"] = workdir
+    sock, _ = engine.shim(rec).request("exec", id=rec.id, exec_id=new_id(), process=process,
+                                       stdin=stdin, timeout=None)
+    return sock
