@@ -8,12 +8,13 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from hostile_tars import E, build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockyard.base.errors import DockyardError
 from dockyard.oci.layer import apply_layer
+
+from .hostile_tars import E, build
 
 BASE = build([E("dir", "dir", mode=0o755), E("dir/file", data=b"x" * 700), E("link", "symlink", link="dir"),
               E("hard", "hardlink", link="dir/file"), E("dir/.wh.gone"), E("fifo", "fifo")])

@@ -16,10 +16,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hostile_tars import E, bomb, build, gz, truncated
 
 from dockyard.base.errors import InvalidArgument
 from dockyard.oci.layer import LayerFormatError, Limits, UnsafeLayer, apply_layer
+
+from .hostile_tars import E, bomb, build, gz, truncated
 
 
 @pytest.fixture
