@@ -63,7 +63,14 @@ def _run_options(f):
         click.option("-m", "--memory", help="Memory limit (e.g. 256m)."),
         click.option("--cpus", help="Number of CPUs (e.g. 0.5)."),
         click.option("--pids-limit", type=int, help="Limit the number of processes (-1: unlimited)."),
-        click.option("--network", "--net", default="none", show_default=True, help="none or host."),
+        click.option("--network", "--net", default=lambda: os.environ.get("DOCKYARD_NETWORK") or "none",
+                     help="bridge, a network name, container:NAME, host or none (default: $DOCKYARD_NETWORK "
+                     "or none)."),
+        click.option("-p", "--publish", multiple=True, help="Publish a port: [IP:][HOSTPORT:]PORT[/tcp|udp]."),
+        click.option("-P", "--publish-all", is_flag=True, help="Publish the image's exposed ports on free host ports."),
+        click.option("--network-alias", multiple=True, help="Another name for the container on its network."),
+        click.option("--ip", help="The container's IPv4 address on its network."),
+        click.option("--dns", multiple=True, help="A DNS server for the container (replaces the network's)."),
         click.option("--read-only", is_flag=True, help="Mount the root file system read-only."),
         click.option("--cap-add", multiple=True, help="Add a Linux capability."),
         click.option("--cap-drop", multiple=True, help="Drop a Linux capability."),
@@ -100,6 +107,8 @@ def _build_options(image: str, command: tuple[str, ...], kw: dict, *, auto_remov
         pids_limit=kw["pids_limit"], network=kw["network"], read_only=kw["read_only"],
         cap_add=list(kw["cap_add"]), cap_drop=list(kw["cap_drop"]), security_opt=list(kw["security_opt"]),
         runtime=kw["runtime"], tty=kw["tty"], interactive=kw["interactive"], auto_remove=auto_remove,
+        ports=list(kw["publish"]), publish_all=kw["publish_all"], network_aliases=list(kw["network_alias"]),
+        ip=kw["ip"], dns=list(kw["dns"]),
         pod=kw["pod"], userns=kw["userns"], labels=dict(item.partition("=")[::2] for item in kw["labels"]),
     )
 
@@ -211,9 +220,13 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
     import json
     import shlex
 
+    from dockyard.engine import network
+
     engine = _engine()
     rows = []
-    for rec in engine.list():
+    recs = engine.list()
+    ports = network.ports_by_container(engine, recs)
+    for rec in recs:
         st = engine.status(rec)
         if not all_ and st.status != "running":
             continue
@@ -222,7 +235,8 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
                      "Command": cmd if no_trunc else (cmd[:20] + "…" if len(cmd) > 20 else cmd),
                      "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.created)),
                      "RunningFor": f"{_ago(rec.created)} ago", "Status": _status_text(st), "State": st.status,
-                     "Names": rec.name, "Pod": rec.pod[:12], "Runtime": rec.runtime, "Ports": ""})
+                     "Names": rec.name, "Pod": rec.pod[:12], "Runtime": rec.runtime,
+                     "Ports": ports.get(rec.id, "") if st.running else ""})
     if quiet:
         for r in rows:
             click.echo(r["ID"])

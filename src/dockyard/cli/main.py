@@ -49,8 +49,10 @@ COMMANDS: dict[str, str] = {
     "rename": "dockyard.cli.container:rename",
     "cp": "dockyard.cli.container:cp",
     "container": "dockyard.cli.container:container",
+    "network": "dockyard.cli.network:network",
     # build
     "build": "dockyard.cli.build:build",
+    "serve": "dockyard.cli.serve:serve",
     # cluster
     "apiserver": "dockyard.cli.cluster:apiserver",
     "kubeconfig": "dockyard.cli.cluster:kubeconfig",

@@ -20,7 +20,7 @@ from pathlib import Path
 from dockyard.base import log, paths
 from dockyard.base.errors import Conflict, DockyardError, FailedPrecondition, InvalidArgument, Unavailable
 from dockyard.base.ids import check_container_name, new_id, random_name
-from dockyard.engine import rootfs, runtimes, shimclient
+from dockyard.engine import network, rootfs, runtimes, shimclient
 from dockyard.engine.options import RunOptions
 from dockyard.engine.store import CREATING, READY, REMOVING, ContainerRecord, ContainerStore
 
@@ -117,7 +117,7 @@ class Engine:
                 pending.abandon()
             raise
         try:
-            join = self._pod_namespaces(pod_rec, opts) if pod_rec else {}
+            join = self._pod_namespaces(pod_rec, opts) if pod_rec else network.setup(self, rec, config)
             rootfs.prepare(self.snapshots, self.images, manifest, config, cid, self.bundle(cid) / "rootfs",
                            volatile=opts.auto_remove)
             bundle.write(self, rec, config, join)
@@ -291,6 +291,7 @@ class Engine:
             self._runtime_delete(rec)
         if not self.store.in_pod(rec.pod) or all(r.id == rec.id for r in self.store.in_pod(rec.pod)):
             self._drop_shim_dir(rec)
+        network.release(self, rec)
         rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
         shutil.rmtree(self.bundle(rec.id), ignore_errors=True)
         self.store.delete(rec.id)
@@ -336,6 +337,7 @@ class Engine:
                 continue
             self._discard(rec)
             swept.append(rec.id)
+        network.reconcile(self)
         return swept
 
     def write_etc(self, rec: ContainerRecord) -> dict[str, str]:
@@ -349,6 +351,7 @@ class Engine:
                      f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n",
             "resolv.conf": _read("/etc/resolv.conf") if host else "",
         }
+        files.update(network.etc_files(self, rec, hostname))
         out = {}
         for fname, text in files.items():
             # Plain writes: these files are regenerated from the record whenever they are needed,

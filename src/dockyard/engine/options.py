@@ -15,7 +15,8 @@ from dockyard.base.errors import InvalidArgument
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-NETWORKS = ("none", "host")
+NETWORKS = ("none", "host")  # needing no dockyard.net; bridge, NAME and container:NAME are resolved at create
+_NETWORK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
 @dataclass
@@ -34,6 +35,11 @@ class RunOptions:
     cpus: float | None = None
     pids_limit: int | None = None
     network: str = "none"
+    ports: list[str] = field(default_factory=list)            # -p [ip:]host:container[/proto]
+    publish_all: bool = False                                  # -P: the image's ExposedPorts
+    network_aliases: list[str] = field(default_factory=list)
+    ip: str | None = None
+    dns: list[str] = field(default_factory=list)
     read_only: bool = False
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
@@ -56,8 +62,10 @@ class RunOptions:
         return cls(**known)
 
     def validate(self) -> None:
-        if self.network not in NETWORKS and not self.network.startswith("container:"):
-            raise InvalidArgument(f"--network {self.network!r}: unknown; use none or host")
+        if self.network not in NETWORKS and not self.network.startswith("container:") \
+                and not _NETWORK_NAME.match(self.network):
+            raise InvalidArgument(f"--network {self.network!r}: unknown; use bridge, none, host, "
+                                  "container:NAME or a network name")
         if self.userns not in (None, "", "host"):
             raise InvalidArgument(f"--userns {self.userns!r}: only 'host' is supported for now (rootless "
                                   "engines always run containers in a private user namespace)")

@@ -159,6 +159,10 @@ def hostname(opts: RunOptions, ctx: SpecContext) -> str:
 
 def namespaces(opts: RunOptions, ctx: SpecContext) -> list[dict]:
     kinds = ["pid", "ipc", "uts", "mount"]
+    if opts.network not in ("none", "host") and "network" not in ctx.join_ns:
+        # bridge, container:NAME and user networks are namespaces the engine resolved beforehand
+        raise InvalidArgument(f"--network {opts.network!r}: unknown; use none, host, bridge, container:NAME "
+                              "or a network from `dockyard network ls`")
     if opts.network != "host":
         kinds.append("network")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from dockyard.base.clock import rfc3339
-from dockyard.engine import stats
+from dockyard.engine import network, stats
 from dockyard.engine.bundle import cgroups_path
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -77,6 +77,7 @@ def inspect(engine, rec) -> dict:
             "WorkingDir": process.get("cwd", ""),
             "Labels": opts.labels,
         },
+        "NetworkSettings": network.settings(engine, rec),
         "Mounts": [{"Type": "bind", "Source": m["source"], "Destination": m["destination"],
                     "RW": "ro" not in m.get("options", [])}
                    for m in spec.get("mounts", []) if m.get("type") == "bind"
