@@ -259,7 +259,7 @@ class Handlers:
                 obj["metadata"].pop("resourceVersion", None)
             try:
                 obj = await self.r.update(kind, t.namespace, t.name, obj, manager=manager(request),
-                                          dry_run=dry_run(request))
+                                          dry_run=dry_run(request), subresource="scale")
             except ConflictError:
                 if request.method == "PUT":
                     raise

@@ -217,7 +217,7 @@ def server_side_apply(
     conflicts = [(entry, entry.fields & changed) for entry in others if entry.fields & changed]
     if conflicts and not force and manager == lastapplied.MANAGER:
         # Switching from client-side to server-side apply: what the annotation covers may be taken.
-        allowed = lastapplied.allowed_conflicts(live, node)
+        allowed = lastapplied.allowed_conflicts(live_obj, node, api_version)
         conflicts = [(entry, paths - allowed) for entry, paths in conflicts if paths - allowed]
     if conflicts and not force:
         raise _conflict_error(conflicts)

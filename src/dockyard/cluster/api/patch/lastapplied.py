@@ -5,8 +5,10 @@
 ``kubectl-client-side-apply``.  When a user switches to ``kubectl apply --server-side`` (manager
 ``kubectl``), kube-apiserver does two things so the switch is painless, and so do we:
 
-* conflicts on fields that the annotation lists are not conflicts — the user is re-applying the
-  same configuration through the other mechanism — so the apply proceeds as if forced;
+* conflicts on fields that the annotation lists, with the value the live object still has, are
+  not conflicts — the user is re-applying the same configuration through the other mechanism — so
+  the apply proceeds as if forced; a field changed since (by ``kubectl patch``, ``edit``,
+  ``scale``, a controller) is a real conflict with whoever changed it;
 * after a server-side apply by ``kubectl`` the annotation, if present, is rewritten to the newly
   applied configuration, so a later client-side apply computes its three-way diff correctly.
 
@@ -32,17 +34,27 @@ def _annotation(obj: dict[str, Any] | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def allowed_conflicts(live: dict[str, Any] | None, node: SchemaNode | None) -> FieldSet:
-    """Fields the live object's last-applied annotation covers (empty when absent or unreadable)."""
+def allowed_conflicts(live: dict[str, Any] | None, node: SchemaNode | None, api_version: str) -> FieldSet:
+    """Fields the live object's last-applied annotation covers *with the value they still have*.
+
+    A field the annotation lists but whose live value differs (or that is gone) was changed since
+    by someone else — ``kubectl patch``, ``kubectl edit``, ``kubectl scale`` — so taking it over is a
+    real conflict, exactly as upstream's lastAppliedManager decides.  Empty when the annotation is
+    absent, unreadable or of another apiVersion than the one being applied.
+    """
     text = _annotation(live)
-    if text is None:
+    if not text:
         return set()
     try:
         last = json.loads(text)
-        return typed.to_field_set(last, node) if isinstance(last, dict) else set()
+        if not isinstance(last, dict) or last.get("apiVersion") != api_version:
+            return set()
+        covered = typed.to_field_set(last, node)
+        changed = typed.compare(last, live, node)
     except (ValueError, PatchError):
         # A stale or malformed annotation simply allows nothing.
         return set()
+    return covered - changed.modified - changed.added - changed.removed
 
 
 def encode_last_applied(applied: dict[str, Any]) -> str:
