@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 
 from dockyard.base.errors import InvalidArgument
 
@@ -23,12 +23,13 @@ _NOUNS = (
 
 def new_id() -> str:
     """A 64-hex-digit id, like docker's container ids."""
-    return secrets.token_hex(32)
+    return os.urandom(32).hex()  # what secrets.token_hex does, without its hmac/hashlib imports
 
 
 def random_name() -> str:
     """A readable name for an unnamed container (``swift_ferry_3f2a``)."""
-    return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}_{secrets.token_hex(2)}"
+    a, n = int.from_bytes(os.urandom(4), "big"), int.from_bytes(os.urandom(4), "big")
+    return f"{_ADJECTIVES[a % len(_ADJECTIVES)]}_{_NOUNS[n % len(_NOUNS)]}_{os.urandom(2).hex()}"
 
 
 def check_container_name(name: str) -> str:

@@ -16,6 +16,7 @@ import time
 import click
 
 from dockyard.base.errors import DockyardError
+from dockyard.cli import fastrun
 
 ENGINE_ERROR = 125
 
@@ -32,21 +33,8 @@ def _fail(e: DockyardError, default: int = ENGINE_ERROR) -> SystemExit:
 
 
 # The exit code is the container's: SystemExit carries it past click (whose non-standalone mode
-# would turn a click Exit into a return value).
-
-
-def _exit_with(code: int) -> None:
-    """End ``run``/``start -a``/``exec`` with the container's code.
-
-    As the ``dockyard`` command, skip interpreter teardown: it would checkpoint SQLite's WAL (three
-    fsyncs) and unload every module, ~20 ms on the path of each ``dockyard run``.  Everything
-    that matters is committed already; the next opener of the database finds the WAL intact.
-    """
-    if os.path.basename(sys.argv[0]) == "dockyard":
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    raise SystemExit(code)
+# would turn a click Exit into a return value); fastrun.exit_with ends run/start -a/exec with it.
+_exit_with = fastrun.exit_with
 
 
 def _run_options(f):
@@ -90,27 +78,8 @@ def _run_options(f):
     return click.argument("image")(f)
 
 
-def _build_options(image: str, command: tuple[str, ...], kw: dict, *, auto_remove: bool = False):
-    import shlex
-
-    from dockyard.engine import options as o
-
-    env = [e for f in kw["env_file"] for e in o.read_env_file(f)] + list(kw["env"])
-    entry = kw["entrypoint"]
-    return o.RunOptions(
-        image=image, command=list(command) or None,
-        entrypoint=None if entry is None else shlex.split(entry),
-        name=kw["name"], env=env, volumes=list(kw["volumes"]), tmpfs=list(kw["tmpfs"]), workdir=kw["workdir"],
-        user=kw["user"], hostname=kw["hostname"],
-        memory=o.parse_size(kw["memory"]) if kw["memory"] else None,
-        cpus=o.parse_cpus(kw["cpus"]) if kw["cpus"] else None,
-        pids_limit=kw["pids_limit"], network=kw["network"], read_only=kw["read_only"],
-        cap_add=list(kw["cap_add"]), cap_drop=list(kw["cap_drop"]), security_opt=list(kw["security_opt"]),
-        runtime=kw["runtime"], tty=kw["tty"], interactive=kw["interactive"], auto_remove=auto_remove,
-        ports=list(kw["publish"]), publish_all=kw["publish_all"], network_aliases=list(kw["network_alias"]),
-        ip=kw["ip"], dns=list(kw["dns"]),
-        pod=kw["pod"], userns=kw["userns"], labels=dict(item.partition("=")[::2] for item in kw["labels"]),
-    )
+# Shared with the click-free fast path of ``run`` (cli/fastrun.py): one place turns flags into options.
+_build_options = fastrun.build_options
 
 
 CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
@@ -122,41 +91,16 @@ CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
 @_run_options
 def run(image: str, command: tuple[str, ...], auto_remove: bool, detach: bool, **kw) -> None:
     """Create and start a container; attach to it unless -d."""
-    from dockyard.engine import attach
-
+    # `dockyard run …` normally takes fastrun's click-free path (cli/main.py); this is the same
+    # body, reached when click parses (--help, errors, flags fastrun does not know).
     try:
         opts = _build_options(image, command, kw, auto_remove=auto_remove)
-        engine = _engine()
-        rec = engine.create(opts, sandbox=kw["sandbox"])
     except DockyardError as e:
         raise _fail(e) from None
-    try:
-        if detach:
-            engine.start(rec)
-            click.echo(rec.id)
-            return
-        sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=opts.interactive, timeout=None)
-        engine.start(rec)
-    except DockyardError as e:
-        engine.remove(rec, force=True)
-        raise _fail(e) from None
-    code = attach.stream(sock, stdin=opts.interactive, tty=opts.tty, forward=_forwarder(engine, rec))
-    if auto_remove:
-        try:
-            engine.remove(rec, force=True)
-        except DockyardError:
-            pass  # another engine's sweep got there first
-    _exit_with(code)
+    fastrun.execute(opts, detach=detach, sandbox=kw["sandbox"])
 
 
-def _forwarder(engine, rec):
-    def forward(signum: int) -> None:
-        try:
-            engine.shim(rec).call("kill", id=rec.id, signal=signum)
-        except DockyardError:
-            pass
-
-    return forward
+_forwarder = fastrun.forwarder
 
 
 @click.command(context_settings=CONTEXT)

@@ -143,10 +143,11 @@ def etc_files(engine, rec, hostname: str) -> dict[str, str]:
 
 def check(opts) -> None:
     """Bad ``-p`` and flag combinations docker refuses, as one-line errors."""
-    from dockyard.net.ports import parse
+    if opts.ports:  # dockyard.net.ports (sqlite, ipaddress, dataclasses) only when there are ports
+        from dockyard.net.ports import parse
 
-    for spec in opts.ports:
-        parse(spec)
+        for spec in opts.ports:
+            parse(spec)
     # docker drops ports on the host network (with a warning); elsewhere they cannot work
     if (opts.ports or opts.publish_all) and not uses_net(opts) and opts.network != "host":
         raise InvalidArgument(f"-p/-P: ports cannot be published with --network {opts.network}; "

@@ -27,13 +27,20 @@ class ExecError(Exception):
 
 def preload(proc: dict[str, Any], spec: dict[str, Any]) -> None:
     """Import (and dlopen) now whatever the container side will need after pivot_root or setns
-    into the container's mount namespace, where neither Python's library nor libseccomp exists."""
+    into the container's mount namespace, where neither Python's library nor libseccomp exists.
+    The seccomp filter is compiled now too (or found in seccomp's cache), so that what is left
+    after ``start`` is only the kernel call."""
     import resource  # noqa: F401 - rlimits
 
-    if (spec.get("linux") or {}).get("seccomp"):
+    sc = (spec.get("linux") or {}).get("seccomp")
+    if sc:
         from dockyard.runtime import seccomp
 
         seccomp.lib()
+        try:
+            seccomp.prepare(sc, seccomp.cache_dir())
+        except OSError:
+            pass  # seccomp.load builds it then, and reports the failure from the container side
     if proc.get("terminal"):
         import fcntl  # noqa: F401
         import socket  # noqa: F401

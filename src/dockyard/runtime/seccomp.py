@@ -9,6 +9,7 @@ no_new_privs itself: that is process.noNewPrivileges' call.
 from __future__ import annotations
 
 import ctypes
+import os
 
 from dockyard.runtime.errors import SpecError
 
@@ -75,12 +76,139 @@ def lib() -> ctypes.CDLL:
                                            ctypes.POINTER(_ArgCmp)]
     lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
     lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
     return lib
 
 
 def load(sc: dict[str, Any]) -> None:
-    """Build the filter described by linux.seccomp and load it into the calling process."""
+    """Load the filter described by linux.seccomp into the calling process.
+
+    If :func:`prepare` compiled this very profile beforehand, only the kernel call is left: what
+    ``start`` waits for is then ~0.1 ms instead of the ~9 ms libseccomp takes to build and compile
+    Docker's 300-odd rules."""
+    if _prepared is not None and _prepared[0] is sc:
+        _install(_prepared[1])
+        return
+    ctx = _build(sc)
+    try:
+        rc = lib().seccomp_load(ctx)
+        if rc < 0:
+            raise OSError(-rc, "seccomp_load failed")
+    finally:
+        lib().seccomp_release(ctx)
+
+
+#: (profile, BPF program) compiled by prepare(), inherited by the init across fork.
+_prepared: tuple[dict[str, Any], bytes] | None = None
+
+
+def prepare(sc: dict[str, Any], cache_dir: str | None = None) -> None:
+    """Compile linux.seccomp to a BPF program now, for :func:`load` to install later.
+
+    With *cache_dir* (the runtime's root) programs are kept by profile: a file holds the exact
+    key (profile, architecture, libseccomp version) followed by the program, and is used only if
+    the key matches byte for byte and the file is ours.  Any failure just compiles afresh."""
+    global _prepared
+    from dockyard.runtime import jsonlite
+
+    ver = lib().seccomp_version
+    ver.restype = ctypes.POINTER(ctypes.c_uint * 3)
+    key = f"{os.uname().machine} libseccomp {tuple(ver().contents)}\n{jsonlite.dumps(sc)}".encode()
+    path = None
+    if cache_dir:
+        import zlib
+
+        path = os.path.join(cache_dir, f"{zlib.crc32(key):08x}-{len(key)}.bpf")
+        prog = _cache_read(path, key)
+        if prog is not None:
+            _prepared = (sc, prog)
+            return
+    ctx = _build(sc)
+    try:
+        fd = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
+        try:
+            rc = lib().seccomp_export_bpf(ctx, fd)
+            if rc < 0:
+                raise OSError(-rc, "seccomp_export_bpf failed")
+            prog = os.pread(fd, 1 << 20, 0)
+        finally:
+            os.close(fd)
+    finally:
+        lib().seccomp_release(ctx)
+    if not prog or len(prog) % 8:
+        raise OSError(0, "seccomp: libseccomp exported no usable program")
+    _prepared = (sc, prog)
+    if path:
+        _cache_write(path, key, prog)
+
+
+def cache_dir() -> str | None:
+    """Where compiled programs are kept: a tmpfs of our own (gone at reboot, as are the runtime's
+    roots), outside any ``--root`` so that a deleted container leaves its root empty.  Under a
+    dockyard state dir (``DOCKYARD_STATE``, which every test sets) it lives there instead."""
+    if state := os.environ.get("DOCKYARD_STATE"):
+        return os.path.join(state, "seccomp-cache")
+    if os.geteuid() == 0:
+        return "/run/dockyard-runc-seccomp"
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+    return os.path.join(runtime_dir, "dockyard-runc-seccomp") if runtime_dir else None
+
+
+def _cache_read(path: str, key: bytes) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            return None  # not written by us: never trust it
+        data = os.pread(fd, st.st_size, 0)
+    finally:
+        os.close(fd)
+    head, sep, prog = data.partition(b"\0")
+    if not sep or head != key or not prog or len(prog) % 8:
+        return None
+    return prog
+
+
+def _cache_write(path: str, key: bytes, prog: bytes) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, key + b"\0" + prog)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)  # no fsync: a torn file fails the key check and is rebuilt
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def _install(prog: bytes) -> None:
+    """What seccomp_load does once it has the program (no filter flags: libseccomp's defaults)."""
+    buf = ctypes.create_string_buffer(prog, len(prog))
+    fprog = _SockFprog(len(prog) // 8, ctypes.addressof(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"seccomp: cannot load the filter: {os.strerror(err)}")
+
+
+def _build(sc: dict[str, Any]) -> int:
+    """A libseccomp filter context holding linux.seccomp's rules (the caller releases it)."""
     so = lib()
     default_errno = sc.get("defaultErrnoRet")
     default = _action(sc["defaultAction"], None, default_errno)
@@ -104,11 +232,10 @@ def load(sc: dict[str, Any]) -> None:
                 if nr < 0:
                     continue  # unknown on this kernel/arch: skipped, as runc does
                 _add_rule(so, ctx, action, nr, name, rule.get("args") or [])
-        rc = so.seccomp_load(ctx)
-        if rc < 0:
-            raise OSError(-rc, "seccomp_load failed")
-    finally:
+    except BaseException:
         so.seccomp_release(ctx)
+        raise
+    return ctx
 
 
 def _add_rule(so: ctypes.CDLL, ctx: int, action: int, nr: int, name: str, args: list[dict]) -> None:

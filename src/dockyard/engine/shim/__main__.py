@@ -8,9 +8,10 @@ on the ready pipe and serves until its pod is gone.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+
+from dockyard.runtime import jsonlite as json
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -61,6 +62,8 @@ def main(argv: list[str]) -> int:
     os.close(log)
     os.write(ready, b"ok\n")
     os.close(ready)
+    # While the engine finishes the rootfs and bundle, load what the first request will need.
+    shim.runtime.warm()
     shim.serve()
     return 0
 

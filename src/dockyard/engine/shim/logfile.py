@@ -9,10 +9,11 @@ and a fresh file starts, so a chatty container cannot fill the disk.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from json.encoder import encode_basestring as _encode
+from _json import encode_basestring as _encode  # json.encoder's, without json's imports
+
+from dockyard.runtime import jsonlite as json
 
 PARTIAL_LIMIT = 16 * 1024
 

@@ -16,8 +16,9 @@ the client).  Bytes stay bytes end to end; only control frames are JSON.
 
 from __future__ import annotations
 
-import json
 import struct
+
+from dockyard.runtime import jsonlite as json  # the C scanner/escaper: no `re`/`enum` imports (~5 ms)
 
 STDIN, STDOUT, STDERR, CONTROL = 0, 1, 2, 3
 HEADER = struct.Struct(">BxxxI")
@@ -33,7 +34,7 @@ def control(obj: dict) -> bytes:
 
 
 def encode(obj: dict) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+    return json.dumps(obj).encode() + b"\n"
 
 
 class FrameReader:

@@ -1,20 +1,22 @@
 """Driving the low-level runtime (dockyard-runc, runc or crun) through runc's command line.
 
-The shim never links the runtime in: every runtime speaks the same verbs (``create --bundle
+The shim drives every runtime the same way: every runtime speaks the same verbs (``create --bundle
 --pid-file [--console-socket]``, ``start``, ``kill``, ``delete``, ``exec --process``), so the
 shim spawns the binary and reads back its exit status and its error, which runc-compatible
 runtimes write as JSON lines to the file named by ``--log`` (``--log-format json``).
 
 Processes are spawned with ``os.posix_spawn`` (not ``subprocess``) to keep the shim's imports,
-and so its resident memory, small.
+and so its resident memory, small.  Our own ``dockyard-runc`` runs in a fork of the shim instead
+(:mod:`.inproc`): same command line, same log file, no second interpreter start.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 from dockyard.base.errors import Internal, InvalidArgument, NotFound, Unavailable
+from dockyard.engine.shim import inproc
+from dockyard.runtime import jsonlite as json
 
 
 class RuntimeFailed(Internal):
@@ -41,6 +43,16 @@ class RuntimeCLI:
     def __init__(self, argv: list[str], workdir: str) -> None:
         self.argv = list(argv)
         self.workdir = workdir
+        # Our own runtime runs in a fork of the shim: no second interpreter start per verb.
+        self.inproc_args = None if os.environ.get("DOCKYARD_SHIM_EXEC") else inproc.runtime_args(self.argv)
+
+    def warm(self) -> None:
+        """Import an in-process runtime now (the shim is idle until the engine's first request)."""
+        if self.inproc_args is not None:
+            try:
+                inproc.preload()
+            except ImportError:
+                self.inproc_args = None  # exec it instead: its failure will then be reported
 
     def create(self, cid: str, bundle: str, pid_file: str, stdio: tuple[int, int, int],
                console_socket: str | None = None) -> None:
@@ -67,14 +79,18 @@ class RuntimeCLI:
 
     def run(self, args: list[str], *, what: str, stdio: tuple[int, int, int] | None = None) -> None:
         log = os.path.join(self.workdir, f".runtime-{os.getpid()}-{args[0]}.log")
-        argv = [self.argv[0], *self.argv[1:], "--log", log, "--log-format", "json", *args]
+        extra = ["--log", log, "--log-format", "json", *args]
+        argv = [*self.argv, *extra]
         err_r, err_w = os.pipe()
         null = os.open(os.devnull, os.O_RDWR)
         fds = stdio if stdio is not None else (null, null, err_w)
         actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
         try:
             try:
-                pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+                if self.inproc_args is not None:
+                    pid = inproc.spawn(argv[0], [*self.inproc_args, *extra], fds)
+                else:
+                    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
             except OSError as e:
                 raise Unavailable(f"runtime {argv[0]!r}: cannot run it ({e.strerror})") from e
             os.close(err_w)

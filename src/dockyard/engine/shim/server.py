@@ -12,7 +12,6 @@ exits in :mod:`.stdio`; the per-process state machine is :mod:`.task`.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -25,6 +24,7 @@ from dockyard.engine.shim.ops import Operations
 from dockyard.engine.shim.runtime import RuntimeCLI, RuntimeFailed
 from dockyard.engine.shim.stdio import ProcessIO
 from dockyard.engine.shim.task import STOPPED, Task
+from dockyard.runtime import jsonlite as json
 
 IN, OUT, ERRS = select.POLLIN, select.POLLOUT, select.POLLERR | select.POLLHUP | select.POLLNVAL
 #: A client that stops reading is dropped rather than letting its backlog grow without bound.

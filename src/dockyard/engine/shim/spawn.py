@@ -8,13 +8,13 @@ shim, which is the pod's subreaper.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 
 from dockyard.base.errors import Internal
 from dockyard.engine.shim.logfile import JsonLogWriter
 from dockyard.engine.shim.task import RUNNING, Task
+from dockyard.runtime import jsonlite as json
 
 CONSOLE_TIMEOUT = 10.0
 
@@ -40,7 +40,7 @@ def exec_process(shim, parent: Task, req: dict) -> Task:
     process_file = os.path.join(shim.dir, f"{exec_id[:24]}.process.json")
     pid_file = os.path.join(shim.dir, f"{exec_id[:24]}.pid")
     with open(process_file, "w") as f:
-        json.dump(process, f)
+        f.write(json.dumps(process))
     try:
         with _Stdio(shim.dir, exec_id, terminal=task.terminal, stdin=bool(req.get("stdin"))) as stdio:
             shim.runtime.exec(parent.id, process_file, pid_file, stdio.child_fds(), stdio.console_path)

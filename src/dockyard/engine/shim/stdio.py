@@ -9,7 +9,6 @@ becomes *stopped* once its output has drained (:meth:`Task.ready_to_stop`).
 from __future__ import annotations
 
 import errno
-import json
 import os
 import select
 import time
@@ -17,6 +16,7 @@ import time
 from dockyard.engine.shim import protocol
 from dockyard.engine.shim.logfile import JsonLogWriter
 from dockyard.engine.shim.task import STOPPED, Task
+from dockyard.runtime import jsonlite as json
 
 IN, OUT = select.POLLIN, select.POLLOUT
 #: Bytes queued for one attached client beyond which the process's output is paused.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +95,8 @@ def _mount_relative(m: Mount, target: Path, data: str) -> None:
         raise FailedPrecondition(f"mount overlay on {target}: {len(paths)} layers do not fit in one mount")
     argv = ["mount", "-t", m.type, "-o", short + (",ro" if "ro" in m.options else ""), m.source,
             os.path.abspath(target)]
+    import subprocess  # only for the helper; ~2 ms of imports on every mount otherwise
+
     proc = subprocess.run(argv, cwd=base, capture_output=True, text=True)
     if proc.returncode != 0:
         raise FailedPrecondition(f"mount overlay on {target}: {proc.stderr.strip()}")
