@@ -1,0 +1,40 @@
+"""``dockyard serve``: the daemon — the Docker Engine API on a unix socket (and TCP, the registry)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path),
+              help="Unix socket (default /run/dockyard/dockyard.sock as root, $XDG_RUNTIME_DIR/dockyard otherwise).")
+@click.option("--docker-socket", is_flag=True, help="Also listen on /var/run/docker.sock.")
+@click.option("--tcp", help="Also listen on HOST:PORT (use --tls-* for mutual TLS).")
+@click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="Server certificate (PEM).")
+@click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="Server key (PEM).")
+@click.option("--tls-ca", type=click.Path(path_type=Path, dir_okay=False), help="CA that signs client certificates.")
+@click.option("--registry", "registry_listen", help="Serve the embedded registry on HOST:PORT.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="dockyard.toml with [daemon], [registry], [registries] sections.")
+def serve(socket_path: Path | None, docker_socket: bool, tcp: str | None, tls_cert: Path | None,
+          tls_key: Path | None, tls_ca: Path | None, registry_listen: str | None, config_path: Path | None) -> None:
+    """Run the daemon: docker, docker-py and testcontainers talk to it through DOCKER_HOST."""
+    import asyncio
+
+    from dockyard.base.errors import InvalidArgument
+    from dockyard.dockerapi import config, daemon
+
+    if tcp and not (tls_cert and tls_key) and not tcp.startswith(("127.", "localhost")):
+        raise InvalidArgument(f"--tcp {tcp}: refusing to serve the API unencrypted off loopback; "
+                              "add --tls-cert/--tls-key/--tls-ca")
+    cfg = config.load(config_path, socket=socket_path, docker_socket=docker_socket, tcp=tcp, tls_cert=tls_cert,
+                      tls_key=tls_key, tls_ca=tls_ca, registry_listen=registry_listen)
+
+    def ready(addresses: list[str]) -> None:
+        click.echo(f"dockyard serving the Docker API on {', '.join(addresses)}", err=True)
+        sys.stderr.flush()
+
+    asyncio.run(daemon.serve(cfg, ready=ready))

@@ -1,0 +1,94 @@
+"""The synchronous engine behind the asyncio API: a thread pool, one Engine per worker thread.
+
+The engine, the image store and the builder block (SQLite, the shim's socket, the runtime), so
+every call runs in a worker thread.  Each thread keeps its own :class:`Engine` (its own SQLite
+connections): a connection shared across threads would serialise every request behind one lock.
+Long waits on a container (``wait``, attach streams) do not hold a thread: they talk to the
+shim's socket asynchronously (:mod:`.shimio`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from dockyard.dockerapi.events import EventBus
+
+T = TypeVar("T")
+
+
+@dataclass
+class Settings:
+    data_root: Path
+    state_dir: Path
+    #: worker threads for blocking calls; `docker stop` holds one for up to its timeout
+    threads: int = 16
+
+
+@dataclass
+class Backend:
+    settings: Settings
+    events: EventBus = field(default_factory=EventBus)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="engine")
+        self._local = threading.local()
+        self._engines: list[Any] = []
+        self._lock = threading.Lock()
+        #: container id → task removing it once it exits (HostConfig.AutoRemove)
+        self.reapers: dict[str, asyncio.Task] = {}
+        #: container id → event set when the container is removed (wait?condition=removed)
+        self.removed: dict[str, asyncio.Event] = {}
+        #: exec id → the exec's state (kept in memory, as dockerd does)
+        self.execs: dict[str, Any] = {}
+
+    @property
+    def data_root(self) -> Path:
+        return self.settings.data_root
+
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.state_dir
+
+    def engine(self):
+        """This thread's engine (call from worker threads only)."""
+        eng = getattr(self._local, "engine", None)
+        if eng is None:
+            from dockyard.engine.engine import Engine
+
+            eng = Engine(data_root=self.data_root, state_dir=self.state_dir)
+            self._local.engine = eng
+            with self._lock:
+                self._engines.append(eng)
+        return eng
+
+    def images(self):
+        return self.engine().images
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kw))
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """Run ``fn(engine, *args)`` in a worker thread with that thread's engine."""
+        return await self.run(lambda: fn(self.engine(), *args, **kw))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for eng in self._engines:
+                try:
+                    eng.close()
+                except Exception:
+                    pass
+
+
+#: where the app keeps its backend (``request.app[BACKEND]``)
+BACKEND = web.AppKey("backend", Backend)

@@ -1,0 +1,92 @@
+"""``dockyard.toml``: the daemon's settings (data root, sockets, registry, networks, mirrors).
+
+    [daemon]
+    data-root = "/var/lib/dockyard"
+    state-dir = "/run/dockyard"
+    socket = "/run/dockyard/dockyard.sock"
+    docker-socket = false            # also listen on /var/run/docker.sock
+    group = "dockyard"               # the socket's group (created if missing, as root)
+    tcp = "127.0.0.1:2376"           # optional; with tls-cert/tls-key/tls-ca for mutual TLS
+
+    [registry]
+    listen = "127.0.0.1:5000"        # serve the embedded registry too
+
+    [registries]
+    mirrors = ["https://mirror.example"]
+    insecure = ["registry.local:5000"]
+
+Command-line flags win over the file; the file wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockyard.base import paths
+from dockyard.base.errors import InvalidArgument
+
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+
+
+@dataclass
+class DaemonConfig:
+    data_root: Path
+    state_dir: Path
+    socket: Path
+    docker_socket: Path | None = None
+    group: str = "dockyard"
+    tcp: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    registry_listen: str | None = None
+    mirrors: list[str] = field(default_factory=list)
+    insecure_registries: list[str] = field(default_factory=list)
+    networks: dict = field(default_factory=dict)
+
+
+def default_socket(state_dir: Path) -> Path:
+    if os.geteuid() == 0:
+        return Path("/run/dockyard/dockyard.sock") if str(state_dir) == "/run/dockyard" else state_dir / "dockyard.sock"
+    return state_dir / "dockyard.sock"
+
+
+def load(path: Path | None = None, **overrides) -> DaemonConfig:
+    doc: dict = {}
+    if path is not None:
+        try:
+            doc = tomllib.loads(Path(path).read_text())
+        except OSError as e:
+            raise InvalidArgument(f"config {path}: cannot read it ({e.strerror})") from None
+        except tomllib.TOMLDecodeError as e:
+            raise InvalidArgument(f"config {path}: not valid TOML ({e})") from None
+    daemon, registry, registries = doc.get("daemon", {}), doc.get("registry", {}), doc.get("registries", {})
+    unknown = set(doc) - {"daemon", "registry", "registries", "networks"}
+    if unknown:
+        raise InvalidArgument(f"config {path}: unknown section [{sorted(unknown)[0]}]")
+
+    def pick(key: str, file_value):
+        value = overrides.get(key)
+        return value if value not in (None, False) else file_value
+
+    data_root = paths.data_root(pick("data_root", daemon.get("data-root")))
+    state_dir = paths.state_dir(pick("state_dir", daemon.get("state-dir")))
+    socket = pick("socket", daemon.get("socket"))
+    docker_socket = pick("docker_socket", daemon.get("docker-socket", False))
+    opt = lambda key, name: pick(key, daemon.get(name))  # noqa: E731
+    return DaemonConfig(
+        data_root=data_root, state_dir=state_dir, socket=Path(socket) if socket else default_socket(state_dir),
+        docker_socket=(DOCKER_SOCKET if docker_socket is True else Path(docker_socket)) if docker_socket else None,
+        group=daemon.get("group", "dockyard"), tcp=opt("tcp", "tcp"),
+        tls_cert=_path(opt("tls_cert", "tls-cert")), tls_key=_path(opt("tls_key", "tls-key")),
+        tls_ca=_path(opt("tls_ca", "tls-ca")), registry_listen=pick("registry_listen", registry.get("listen")),
+        mirrors=list(registries.get("mirrors", [])), insecure_registries=list(registries.get("insecure", [])),
+        networks=dict(doc.get("networks", {})),
+    )
+
+
+def _path(value) -> Path | None:
+    return Path(value) if value else None

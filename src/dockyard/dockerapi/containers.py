@@ -1,0 +1,374 @@
+"""``/containers/…``: create, list, inspect and the lifecycle verbs, in Docker's JSON shapes.
+
+Each handler resolves the container in a worker thread (the engine is synchronous) and answers
+with Docker's statuses: 201 on create, 204 on start/stop/kill/restart/remove, 404 for an unknown
+container, 409 for a name in use or a container in the wrong state.  Every started container
+gets a *watcher* task that waits (on the shim's socket, not a thread) for its exit, emits ``die``
+and, for ``AutoRemove``, removes it — what ``docker run --rm``'s wait for ``removed`` relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from typing import Any
+
+from aiohttp import web
+
+from dockyard.base import log
+from dockyard.base.errors import DockyardError, InvalidArgument, NotFound
+from dockyard.dockerapi import shimio, translate
+from dockyard.dockerapi.backend import BACKEND
+from dockyard.dockerapi.errors import filters, json_body, qbool, qint
+from dockyard.dockerapi.hijack import prepare_now
+from dockyard.dockerapi.routing import Routes
+
+_log = log.get("dockerapi.containers")
+
+
+def _docker_state(status: str) -> str:
+    return {"creating": "created", "stopped": "exited"}.get(status, status)
+
+
+async def _get(backend, ref: str):
+    def find(engine):
+        try:
+            return engine.get(ref)
+        except NotFound:
+            raise NotFound(f"No such container: {ref}") from None
+
+    return await backend.call(find)
+
+
+# ---- create ----------------------------------------------------------------------------------
+
+async def create(request: web.Request) -> web.Response:
+    from dockyard.dockerapi import volumes
+
+    backend = request.app[BACKEND]
+    body = await json_body(request)
+    name = request.query.get("name") or None
+    plan = translate.plan(body, name=name, volume_dir=lambda v: volumes.data_dir(backend.data_root, v))
+
+    def make(engine):
+        for vol in plan.volumes:
+            volumes.ensure(backend.data_root, vol)
+        return engine.create(plan.options)
+
+    rec = await backend.call(make)
+    _remember_extras(backend, rec.id, body, plan)
+    backend.events.emit("container", "create", rec.id, {"image": plan.options.image, "name": rec.name})
+    return web.json_response({"Id": rec.id, "Warnings": plan.warnings}, status=201)
+
+
+def _remember_extras(backend, cid: str, body: dict[str, Any], plan: translate.Plan) -> None:
+    """What the engine does not store but inspect must show (ports asked for, the NetworkMode)."""
+    from dockyard.dockerapi import extras
+
+    extras.save(backend.data_root, cid, {"NetworkMode": plan.network,
+                                         "PortBindings": (body.get("HostConfig") or {}).get("PortBindings") or {},
+                                         "ExposedPorts": body.get("ExposedPorts") or {},
+                                         "StopTimeout": plan.stop_timeout,
+                                         "Attach": [body.get("AttachStdin"), body.get("AttachStdout"),
+                                                    body.get("AttachStderr")]})
+
+
+# ---- lifecycle ---------------------------------------------------------------------------------
+
+async def start(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    st = await backend.call(lambda e: e.status(rec))
+    if st.running:
+        return web.Response(status=304)
+    await backend.call(lambda e: e.start(rec))
+    backend.events.emit("container", "start", rec.id, {"image": rec.image, "name": rec.name})
+    watch(backend, rec)
+    return web.Response(status=204)
+
+
+def watch(backend, rec) -> None:
+    """One task per running container: emit ``die`` at its exit; remove it if AutoRemove."""
+    old = backend.reapers.get(rec.id)
+    if old is not None and not old.done():
+        return
+    backend.reapers[rec.id] = asyncio.get_running_loop().create_task(_watch(backend, rec))
+
+
+async def _watch(backend, rec) -> None:
+    try:
+        code = await shimio.wait(shimio.socket_path(backend.state_dir, rec.pod), rec.id)
+    except DockyardError:
+        return
+    except asyncio.CancelledError:
+        return
+    backend.events.emit("container", "die", rec.id, {"image": rec.image, "name": rec.name, "exitCode": str(code)})
+    if rec.options.auto_remove:
+        try:
+            await backend.call(lambda e: e.remove(e.get(rec.id), force=True))
+        except NotFound:
+            pass
+        except DockyardError as e:
+            _log.warning("auto-remove of %s failed: %s", rec.name, e)
+            return
+        removed(backend, rec)
+
+
+def removed(backend, rec) -> None:
+    from dockyard.dockerapi import extras
+
+    extras.drop(backend.data_root, rec.id)
+    backend.events.emit("container", "destroy", rec.id, {"image": rec.image, "name": rec.name})
+    event = backend.removed.pop(rec.id, None)
+    if event is not None:
+        event.set()
+
+
+async def stop(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    timeout = qint(request, "t", qint(request, "timeout", None))
+    st = await backend.call(lambda e: e.status(rec))
+    if not st.running:
+        return web.Response(status=304)
+    await backend.call(lambda e: e.stop(rec, timeout=float(10 if timeout is None or timeout < 0 else timeout)))
+    backend.events.emit("container", "stop", rec.id, {"image": rec.image, "name": rec.name})
+    return web.Response(status=204)
+
+
+async def kill(request: web.Request) -> web.Response:
+    from dockyard.engine.engine import parse_signal
+
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    signum = parse_signal(request.query.get("signal") or "KILL")
+    await backend.call(lambda e: e.kill(rec, signum))
+    backend.events.emit("container", "kill", rec.id, {"image": rec.image, "name": rec.name,
+                                                       "signal": str(signum)})
+    return web.Response(status=204)
+
+
+async def restart(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    timeout = qint(request, "t", 10)
+    await backend.call(lambda e: e.restart(rec, timeout=float(timeout)))
+    backend.events.emit("container", "restart", rec.id, {"image": rec.image, "name": rec.name})
+    watch(backend, rec)
+    return web.Response(status=204)
+
+
+async def wait(request: web.Request) -> web.StreamResponse:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    condition = request.query.get("condition") or "not-running"
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise InvalidArgument(f"wait condition {condition!r}: use not-running, next-exit or removed")
+    sock = shimio.socket_path(backend.state_dir, rec.pod)
+    if condition == "removed":
+        gone = backend.removed.setdefault(rec.id, asyncio.Event())
+    st = await backend.call(lambda e: e.status(rec))
+    # Register with the shim before answering the headers: `docker run` starts the container
+    # only once this request is accepted, and must not miss the exit.
+    pending = None
+    if condition != "not-running" or st.running:
+        pending = await shimio.send(sock, "wait", id=rec.id) if st.status != "dead" else None
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await prepare_now(resp, request)
+    code = st.exit_code or 0
+    if pending is not None:
+        try:
+            reply = await pending.read_reply()
+            code = 255 if reply.get("exit_code") is None else int(reply["exit_code"])
+        except DockyardError:
+            code = 255
+        finally:
+            pending.close()
+    if condition == "removed":
+        await gone.wait()
+    await resp.write(_json({"StatusCode": code, "Error": None}))
+    await resp.write_eof()
+    return resp
+
+
+def _json(doc: Any) -> bytes:
+    import json
+
+    return json.dumps(doc).encode() + b"\n"
+
+
+async def remove(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    force = qbool(request, "force")
+    await backend.call(lambda e: e.remove(rec, force=force))
+    task = backend.reapers.pop(rec.id, None)
+    if task is not None:
+        task.cancel()
+    removed(backend, rec)
+    return web.Response(status=204)
+
+
+async def rename(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    new = request.query.get("name") or ""
+    await backend.call(lambda e: e.rename(rec, new.lstrip("/")))
+    backend.events.emit("container", "rename", rec.id, {"name": new, "oldName": rec.name})
+    return web.Response(status=204)
+
+
+async def resize(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    await resize_task(backend, rec.pod, rec.id, request)
+    return web.Response(status=200)
+
+
+async def resize_task(backend, pod: str, task_id: str, request: web.Request) -> None:
+    rows, cols = qint(request, "h", 0), qint(request, "w", 0)
+    if not rows or not cols:
+        return
+    stream = await shimio.request(shimio.socket_path(backend.state_dir, pod), "resize", id=task_id,
+                                  rows=rows, cols=cols)
+    stream.close()
+
+
+async def prune(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    flt = filters(request)
+
+    def sweep(engine):
+        gone = []
+        for rec in engine.list(include_sandboxes=False):
+            if engine.status(rec).running or not _label_match(rec.options.labels, flt.get("label", [])):
+                continue
+            engine.remove(rec, force=True)
+            gone.append(rec)
+        return gone
+
+    gone = await backend.call(sweep)
+    for rec in gone:
+        removed(backend, rec)
+    return web.json_response({"ContainersDeleted": [r.id for r in gone] or None, "SpaceReclaimed": 0})
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def _label_match(labels: dict[str, str], wanted: list[str]) -> bool:
+    for w in wanted:
+        key, eq, value = w.partition("=")
+        if key not in labels or (eq and labels[key] != value):
+            return False
+    return True
+
+
+def _command(rec) -> str:
+    return " ".join(shlex.quote(a) for a in (rec.options.entrypoint or []) + (rec.options.command or []))
+
+
+def _status_text(st) -> str:
+    import time
+
+    def ago(ts):
+        secs = max(0, int(time.time() - (ts or time.time())))
+        for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+            if secs >= size:
+                return f"{secs // size} {unit}"
+        return "Less than a second" if secs < 1 else f"{secs} seconds"
+
+    if st.status == "running":
+        return f"Up {ago(st.started_at)}"
+    if st.status == "exited":
+        return f"Exited ({st.exit_code or 0}) {ago(st.finished_at)} ago"
+    return _docker_state(st.status).capitalize()
+
+
+def _summary(engine, rec, st, extra: dict[str, Any]) -> dict[str, Any]:
+    from dockyard.dockerapi.inspect import ports_list
+
+    return {
+        "Id": rec.id, "Names": [f"/{rec.name}"], "Image": rec.image, "ImageID": rec.image_id,
+        "Command": _command(rec), "Created": int(rec.created), "Ports": ports_list(extra, running=st.running),
+        "Labels": rec.options.labels, "State": _docker_state(st.status), "Status": _status_text(st),
+        "HostConfig": {"NetworkMode": extra.get("NetworkMode") or rec.options.network},
+        "NetworkSettings": {"Networks": {}}, "Mounts": [],
+    }
+
+
+def _matches(rec, st, flt: dict[str, list[str]]) -> bool:
+    checks = {
+        "status": lambda w: _docker_state(st.status) in w,
+        "name": lambda w: any(x.lstrip("/") in rec.name for x in w),
+        "id": lambda w: any(rec.id.startswith(x) for x in w),
+        "label": lambda w: _label_match(rec.options.labels, w),
+        "ancestor": lambda w: any(x in (rec.image, rec.image_id) or rec.image_id.startswith(x)
+                                  or rec.image.split(":")[0] == x for x in w),
+    }
+    return all(not (key in checks and wanted) or checks[key](wanted) for key, wanted in flt.items())
+
+
+async def list_docs(backend, *, all_: bool, flt: dict[str, list[str]], limit: int | None = None) -> list[dict]:
+    from dockyard.dockerapi import extras
+
+    def gather(engine):
+        out = []
+        for rec in engine.list(include_sandboxes=False):
+            st = engine.status(rec)
+            if not all_ and not st.running and "status" not in flt:
+                continue
+            if _matches(rec, st, flt):
+                out.append(_summary(engine, rec, st, extras.load(backend.data_root, rec.id)))
+        return out[:limit] if limit and limit > 0 else out
+
+    return await backend.call(gather)
+
+
+async def list_(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    docs = await list_docs(backend, all_=qbool(request, "all"), flt=filters(request), limit=qint(request, "limit"))
+    return web.json_response(docs)
+
+
+async def inspect(request: web.Request) -> web.Response:
+    from dockyard.dockerapi.inspect import container_doc
+
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    doc = await backend.call(lambda e: container_doc(e, rec, backend.data_root))
+    return web.json_response(doc)
+
+
+async def top(request: web.Request) -> web.Response:
+    from dockyard.engine import views
+
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    st = await backend.call(lambda e: e.status(rec))
+    if not st.running:
+        from dockyard.base.errors import Conflict
+
+        raise Conflict(f"Container {rec.id} is not running")
+    rows = await backend.call(lambda e: views.top(e, rec))
+    titles = ["UID", "PID", "PPID", "STAT", "TIME", "CMD"]
+    return web.json_response({"Titles": titles, "Processes": [[r[t] for t in titles] for r in rows]})
+
+
+def register(routes: Routes) -> None:
+    from dockyard.dockerapi import stats
+
+    routes.post("/containers/create", create)
+    routes.get("/containers/json", list_)
+    routes.post("/containers/prune", prune)
+    routes.get("/containers/{id}/json", inspect)
+    routes.post("/containers/{id}/start", start)
+    routes.post("/containers/{id}/stop", stop)
+    routes.post("/containers/{id}/kill", kill)
+    routes.post("/containers/{id}/restart", restart)
+    routes.post("/containers/{id}/wait", wait)
+    routes.post("/containers/{id}/rename", rename)
+    routes.post("/containers/{id}/resize", resize)
+    routes.delete("/containers/{id}", remove)
+    routes.get("/containers/{id}/top", top)
+    routes.get("/containers/{id}/stats", stats.stats)
+

@@ -1,0 +1,166 @@
+"""``/containers/{id}/exec`` and ``/exec/{id}/…``: processes started in a running container.
+
+An exec is created (its config kept in memory, as dockerd does), started over a hijacked
+connection (or detached), inspected for its exit code, and resized while it runs.  The process
+description is the container's own (engine :func:`~dockyard.engine.execs` logic): we build it in
+a worker thread and hand it to the shim's ``exec`` op over an asyncio connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from dockyard.base.errors import Conflict, DockyardError, InvalidArgument, NotFound
+from dockyard.base.ids import new_id
+from dockyard.dockerapi import shimio
+from dockyard.dockerapi.backend import BACKEND
+from dockyard.dockerapi.containers import _get, resize_task
+from dockyard.dockerapi.errors import check_fields, json_body
+from dockyard.dockerapi.hijack import hijack
+from dockyard.dockerapi.routing import Routes
+from dockyard.dockerapi.streams import frame, pump
+
+FIELDS = {"AttachStdin", "AttachStdout", "AttachStderr", "DetachKeys", "Tty", "Env", "Cmd", "Privileged", "User",
+          "WorkingDir", "ConsoleSize", "Detach", "Container"}
+
+
+@dataclass
+class Exec:
+    id: str
+    container: str
+    pod: str
+    config: dict[str, Any]
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _table(request: web.Request) -> dict[str, Exec]:
+    return request.app[BACKEND].execs
+
+
+async def create(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    rec = await _get(backend, request.match_info["id"])
+    body = await json_body(request)
+    check_fields("exec config", body, FIELDS)
+    cmd = body.get("Cmd")
+    if not cmd or not isinstance(cmd, list):
+        raise InvalidArgument("exec config: Cmd is required (a list of strings)")
+    if body.get("Privileged"):
+        raise InvalidArgument("exec config: Privileged is not supported by dockyard")
+    st = await backend.call(lambda e: e.status(rec))
+    if not st.running:
+        raise Conflict(f"container {rec.id} is not running")
+    ex = Exec(new_id(), rec.id, rec.pod, body)
+    _table(request)[ex.id] = ex
+    backend.events.emit("container", "exec_create", rec.id, {"execID": ex.id, "name": rec.name})
+    return web.json_response({"Id": ex.id}, status=201)
+
+
+def _find(request: web.Request) -> Exec:
+    ex = _table(request).get(request.match_info["id"])
+    if ex is None:
+        raise NotFound(f"No such exec instance: {request.match_info['id']}")
+    return ex
+
+
+def _process(engine, cid: str, cfg: dict[str, Any], tty: bool) -> dict[str, Any]:
+    from dockyard.engine.options import merge_env
+    from dockyard.engine.spec import resolve_user
+
+    spec = json.loads((engine.bundle(cid) / "config.json").read_text())
+    process = dict(spec["process"])
+    process["args"] = list(cfg["Cmd"])
+    process["terminal"] = tty
+    process["env"] = merge_env(process.get("env", []), list(cfg.get("Env") or []))
+    if tty and not any(e.startswith("TERM=") for e in process["env"]):
+        process["env"].append("TERM=xterm")
+    if cfg.get("User"):
+        process["user"] = resolve_user(cfg["User"], engine.bundle(cid) / "rootfs")
+    if cfg.get("WorkingDir"):
+        process["cwd"] = cfg["WorkingDir"]
+    return process
+
+
+async def start(request: web.Request) -> web.StreamResponse:
+    backend = request.app[BACKEND]
+    ex = _find(request)
+    body = await json_body(request, required=False)
+    if ex.running or ex.exit_code is not None:
+        raise Conflict(f"exec {ex.id}: already started")
+    tty = bool(body.get("Tty", ex.config.get("Tty")))
+    stdin = bool(ex.config.get("AttachStdin")) and not body.get("Detach")
+    process = await backend.call(_process, ex.container, ex.config, tty)
+    sock = shimio.socket_path(backend.state_dir, ex.pod)
+    if body.get("Detach"):
+        shim = await shimio.request(sock, "exec", id=ex.container, exec_id=ex.id, process=process, stdin=False)
+        ex.running, ex.pid = True, int(shim.reply.get("pid") or 0)
+        asyncio.get_running_loop().create_task(_drain(ex, shim))
+        return web.Response(status=200)
+    # Answer 101 before the process exists, as dockerd does: docker-py reads the response head
+    # through a buffer, and output arriving in the same segment as the head would be lost.
+    client = await hijack(request, tty=tty)
+    try:
+        shim = await shimio.request(sock, "exec", id=ex.container, exec_id=ex.id, process=process, stdin=stdin)
+    except DockyardError as e:
+        _finish(ex, getattr(e, "exec_failure", 0) or 126)
+        await client.write(f"{e}\n".encode() if tty else frame(2, f"{e}\n".encode()))
+        await client.close()
+        return client.resp
+    ex.running, ex.pid = True, int(shim.reply.get("pid") or 0)
+    code = await pump(shim, client, tty=tty, stdin=stdin)
+    _finish(ex, code)
+    await client.close()
+    return client.resp
+
+
+async def _drain(ex: Exec, shim: shimio.ShimStream) -> None:
+    code = None
+    async for kind, payload in shim.frames():
+        if kind == 3:
+            msg = json.loads(payload)
+            if "exit" in msg:
+                code = msg["exit"]
+                break
+    shim.close()
+    _finish(ex, code)
+
+
+def _finish(ex: Exec, code: int | None) -> None:
+    ex.running = False
+    ex.exit_code = 255 if code is None else int(code)
+    ex.done.set()
+
+
+async def inspect(request: web.Request) -> web.Response:
+    ex = _find(request)
+    cfg = ex.config
+    return web.json_response({
+        "ID": ex.id, "ContainerID": ex.container, "Running": ex.running, "ExitCode": ex.exit_code,
+        "Pid": ex.pid, "OpenStdin": bool(cfg.get("AttachStdin")), "OpenStdout": True, "OpenStderr": True,
+        "CanRemove": False, "DetachKeys": "",
+        "ProcessConfig": {"tty": bool(cfg.get("Tty")), "entrypoint": cfg["Cmd"][0], "arguments": cfg["Cmd"][1:],
+                          "privileged": False, "user": cfg.get("User") or ""},
+    })
+
+
+async def resize(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    ex = _find(request)
+    if ex.running:
+        await resize_task(backend, ex.pod, ex.id, request)
+    return web.Response(status=200)
+
+
+def register(routes: Routes) -> None:
+    routes.post("/containers/{id}/exec", create)
+    routes.post("/exec/{id}/start", start)
+    routes.post("/exec/{id}/resize", resize)
+    routes.get("/exec/{id}/json", inspect)
