@@ -21,6 +21,7 @@ from dockyard.oci import mediatypes
 from dockyard.oci.compression import CompressingWriter
 from dockyard.oci.content import ContentStore
 from dockyard.oci.images import LayerBlob
+from dockyard.oci.layer import add_entry
 
 _OPAQUE = "trusted.overlay.opaque"
 
@@ -43,23 +44,6 @@ def _walk(top: str, rel: str = "") -> Iterator[tuple[str, str, os.stat_result]]:
         yield e.path, crel, st
         if stat.S_ISDIR(st.st_mode):
             yield from _walk(e.path, crel)
-
-
-def _xattrs(path: str) -> dict[str, str]:
-    try:
-        names = os.listxattr(path, follow_symlinks=False)
-    except OSError:
-        return {}
-    out = {}
-    for name in sorted(names):
-        if name.startswith("trusted.overlay."):
-            continue
-        try:
-            out[f"SCHILY.xattr.{name}"] = os.getxattr(path, name, follow_symlinks=False).decode(
-                "utf-8", "surrogateescape")
-        except OSError:
-            continue
-    return out
 
 
 def _opaque(path: str) -> bool:
@@ -86,38 +70,11 @@ def write_diff(tar: tarfile.TarFile, upper: Path, *, mtime: float | None = None)
             wh.mode = 0o644
             tar.addfile(wh)
             continue
-        info = _info(rel, st, mtime)
-        info.pax_headers = _xattrs(path)
-        fmt = stat.S_IFMT(st.st_mode)
-        if fmt == stat.S_IFREG:
-            key = (st.st_dev, st.st_ino)
-            if st.st_nlink > 1 and key in seen:
-                info.type, info.linkname = tarfile.LNKTYPE, seen[key]
-                tar.addfile(info)
-                continue
-            seen[key] = rel
-            info.size = st.st_size
-            with open(path, "rb") as f:
-                tar.addfile(info, f)
-            continue
-        if fmt == stat.S_IFDIR:
-            info.type = tarfile.DIRTYPE
-            tar.addfile(info)
-            if _opaque(path):
-                opq = _info(f"{rel}/.wh..wh..opq", st, mtime)
-                opq.mode = 0o644
-                tar.addfile(opq)
-            continue
-        if fmt == stat.S_IFLNK:
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
-        elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
-            info.type = tarfile.CHRTYPE if fmt == stat.S_IFCHR else tarfile.BLKTYPE
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif fmt == stat.S_IFIFO:
-            info.type = tarfile.FIFOTYPE
-        else:
-            continue
-        tar.addfile(info)
+        add_entry(tar, path, rel, seen, mtime, skip_xattrs="trusted.overlay.")
+        if stat.S_ISDIR(st.st_mode) and _opaque(path):
+            opq = _info(f"{rel}/.wh..wh..opq", st, mtime)
+            opq.mode = 0o644
+            tar.addfile(opq)
 
 
 def write_layer(content: ContentStore, upper: Path, *, mtime: float | None = None,

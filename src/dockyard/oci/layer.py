@@ -80,7 +80,7 @@ def create_layer(src_dir: Path, out: BinaryIO, *, compression: Compression = "gz
         tar.copybufsize = _COPY
         seen: dict[tuple[int, int], str] = {}
         for path, arcname in _walk_sorted(str(src_dir)):
-            _add(tar, path, arcname, seen, mtime)
+            add_entry(tar, path, arcname, seen, mtime)
     sink.close()
     return LayerStats(sink.diff_id, sink.digest, sink.size)
 
@@ -97,14 +97,18 @@ def _walk_sorted(top: str, rel: str = "") -> Iterator[tuple[str, str]]:
             yield from _walk_sorted(path, child_rel)
 
 
-def _add(tar: tarfile.TarFile, path: str, arcname: str, seen: dict[tuple[int, int], str],
-         mtime: float | None) -> None:
+def add_entry(tar: tarfile.TarFile, path: str, arcname: str, seen: dict[tuple[int, int], str],
+              mtime: float | None, *, skip_xattrs: str | None = None) -> None:
+    """Add one file-system object as *arcname*: hardlinks (by inode, through *seen*), owners,
+    modes, xattrs (except those under the *skip_xattrs* prefix) and, with *mtime*, pinned times."""
     st = os.lstat(path)
     info = tarfile.TarInfo(arcname)
     info.mode = stat.S_IMODE(st.st_mode)
     info.uid, info.gid = st.st_uid, st.st_gid
     info.mtime = int(st.st_mtime if mtime is None else mtime)
     xattrs = _xattrs(path)
+    if skip_xattrs:
+        xattrs = {k: v for k, v in xattrs.items() if not k.startswith(skip_xattrs)}
     if xattrs:
         info.pax_headers = {f"SCHILY.xattr.{k}": v for k, v in xattrs.items()}
     fmt = stat.S_IFMT(st.st_mode)
