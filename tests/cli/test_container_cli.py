@@ -344,7 +344,7 @@ def test_pod_shares_network_uts_and_ipc(yard: Yard) -> None:
     ["--memory", "lots", "busybox", "true"],
     ["--memory", "1k", "busybox", "true"],
     ["--cpus", "0", "busybox", "true"],
-    ["--userns", "private", "busybox", "true"],
+    ["--userns", "keep-id", "busybox", "true"],
     ["-v", "relative:/x", "busybox", "true"],
     ["--cap-add", "FLY", "busybox", "true"],
     ["--network", "bridge9", "busybox", "true"],

@@ -64,8 +64,8 @@ def _run_options(f):
         click.option("--cap-drop", multiple=True, help="Drop a Linux capability."),
         click.option("--security-opt", multiple=True, help="no-new-privileges[=false], seccomp=unconfined|FILE."),
         click.option("--runtime", type=click.Choice(["dockyard", "runc", "crun"]), help="OCI runtime."),
-        click.option("--userns", help="User namespace: 'host' (root's default); rootless engines always "
-                     "use a private one."),
+        click.option("--userns", help="User namespace: 'host' (root's default) or 'private' (alias auto, "
+                     "remap): root inside is an unprivileged host uid; rootless engines always use one."),
         click.option("--pod", help="Join the namespaces of this pod sandbox (a container created with --sandbox)."),
         click.option("--sandbox", is_flag=True, help="Make this container a pod sandbox others can join."),
         click.option("--label", "-l", "labels", multiple=True, help="KEY=VALUE metadata."),

@@ -24,7 +24,7 @@ def cgroups_path(cid: str) -> str | None:
 
 
 def write(engine, rec, image_config: dict, join_ns: dict[str, str]) -> dict:
-    from dockyard.engine import rootless
+    from dockyard.engine import rootless, userns
 
     ctx = SpecContext(cid=rec.id, name=rec.name, rootfs=engine.bundle(rec.id) / "rootfs",
                       etc_files=engine.write_etc(rec), join_ns=join_ns, cgroups_path=cgroups_path(rec.id))
@@ -34,6 +34,13 @@ def write(engine, rec, image_config: dict, join_ns: dict[str, str]) -> dict:
     if os.geteuid() != 0:
         ctx.rootless = True
         ctx.uid_map, ctx.gid_map = rootless.id_maps()
+    elif userns.wanted(rec.options.userns):
+        base = userns.lookup(engine.data_root, rec.id)
+        if base is not None:
+            ctx.remapped = True
+            ctx.uid_map, ctx.gid_map = userns.id_maps(base)
+            for path in ctx.etc_files.values():  # root's inside, like the rest of its rootfs
+                os.chown(path, base, base)
     spec = build_spec(image_config, rec.options, ctx)
     # No fsync: a bundle means something only while its rootfs is mounted, which a power loss
     # undoes anyway; an fsync here would cost a good part of a container start.

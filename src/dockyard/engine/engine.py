@@ -20,7 +20,7 @@ from pathlib import Path
 from dockyard.base import log, paths
 from dockyard.base.errors import Conflict, DockyardError, FailedPrecondition, InvalidArgument, Unavailable
 from dockyard.base.ids import check_container_name, new_id, random_name
-from dockyard.engine import network, rootfs, runtimes, shimclient
+from dockyard.engine import network, rootfs, runtimes, shimclient, userns
 from dockyard.engine.options import RunOptions
 from dockyard.engine.store import CREATING, READY, REMOVING, ContainerRecord, ContainerStore
 
@@ -118,8 +118,9 @@ class Engine:
             raise
         try:
             join = self._pod_namespaces(pod_rec, opts) if pod_rec else network.setup(self, rec, config)
+            id_base = userns.allocate(self.data_root, cid) if self._remapped(opts) else None
             rootfs.prepare(self.snapshots, self.images, manifest, config, cid, self.bundle(cid) / "rootfs",
-                           volatile=opts.auto_remove)
+                           volatile=opts.auto_remove, id_base=id_base)
             bundle.write(self, rec, config, join)
             client, pending = (pending.ready() if pending else self._live_shim(rec, runtime_argv)), None
             self._create_task(client, rec)
@@ -145,6 +146,11 @@ class Engine:
             self._discard(rec)
             raise
         return rec
+
+    @staticmethod
+    def _remapped(opts: RunOptions) -> bool:
+        """``--userns private`` as root; a rootless engine always maps (its own uid) anyway."""
+        return userns.wanted(opts.userns) and os.geteuid() == 0
 
     def _pod_namespaces(self, sandbox: ContainerRecord, opts: RunOptions) -> dict[str, str]:
         st = self.status(sandbox)
@@ -206,7 +212,8 @@ class Engine:
         if st.status == "dead":  # its shim died: clear what the runtime still holds for it
             self._runtime_delete(rec)
         # after a reboot the mount is gone while the snapshot (and its upper dir) remain
-        rootfs.ensure_mounted(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+        rootfs.ensure_mounted(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs",
+                              id_base=userns.lookup(self.data_root, rec.id) if self._remapped(rec.options) else None)
         self._shim_create(rec, runtimes.argv(rec.runtime, self.state_dir))
         self.store.bump_restarts(rec.id)
         return Status("created")
@@ -293,6 +300,7 @@ class Engine:
             self._drop_shim_dir(rec)
         network.release(self, rec)
         rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+        userns.release(self.data_root, rec.id)
         shutil.rmtree(self.bundle(rec.id), ignore_errors=True)
         self.store.delete(rec.id)
 

@@ -16,6 +16,7 @@ from dockyard.base.errors import InvalidArgument
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 NETWORKS = ("none", "host")  # needing no dockyard.net; bridge, NAME and container:NAME are resolved at create
+USERNS_PRIVATE = ("private", "auto", "remap")  # container root is an unprivileged host uid
 _NETWORK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
@@ -66,9 +67,12 @@ class RunOptions:
                 and not _NETWORK_NAME.match(self.network):
             raise InvalidArgument(f"--network {self.network!r}: unknown; use bridge, none, host, "
                                   "container:NAME or a network name")
-        if self.userns not in (None, "", "host"):
-            raise InvalidArgument(f"--userns {self.userns!r}: only 'host' is supported for now (rootless "
-                                  "engines always run containers in a private user namespace)")
+        if self.userns not in (None, "", "host", *USERNS_PRIVATE):
+            raise InvalidArgument(f"--userns {self.userns!r}: unknown; use host, or private (alias auto, "
+                                  "remap) for a fresh range of 65536 subordinate ids")
+        if self.pod and self.userns in USERNS_PRIVATE:
+            raise InvalidArgument(f"--userns {self.userns} with --pod {self.pod}: a pod's namespaces belong to "
+                                  "the host's user namespace; drop --userns for pod members")
         if self.pids_limit is not None and self.pids_limit == 0:
             raise InvalidArgument("--pids-limit 0: must be positive, or -1 for unlimited")
         if self.cpus is not None and self.cpus <= 0:

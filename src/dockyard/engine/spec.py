@@ -29,6 +29,7 @@ class SpecContext:
     join_ns: dict[str, str] = field(default_factory=dict)     # namespace type → path to join
     cgroups_path: str | None = None
     rootless: bool = False
+    remapped: bool = False              # root engine, --userns private: a user namespace of its own
     root_path: str = "rootfs"           # relative to the bundle, or absolute (rootless copies)
     uid_map: list[dict] = field(default_factory=list)
     gid_map: list[dict] = field(default_factory=list)
@@ -60,6 +61,8 @@ def build_spec(image_config: dict, opts: RunOptions, ctx: SpecContext) -> dict:
     if ctx.rootless:
         linux["uidMappings"], linux["gidMappings"] = ctx.uid_map, ctx.gid_map
         linux["resources"].pop("devices", None)
+    elif ctx.remapped:
+        linux["uidMappings"], linux["gidMappings"] = ctx.uid_map, ctx.gid_map
     profile = seccomp_profile(opts)
     if profile is not None:
         linux["seccomp"] = seccomp.to_oci(profile, caps)
@@ -167,7 +170,7 @@ def namespaces(opts: RunOptions, ctx: SpecContext) -> list[dict]:
         kinds.append("network")
     else:
         kinds.remove("uts")
-    if ctx.rootless:
+    if ctx.rootless or ctx.remapped:
         kinds.append("user")
     out = []
     for kind in kinds:
