@@ -11,19 +11,23 @@ STAMP := $(VENV)/.installed
 
 # Real peers the tests and the demo use (see docs/testing.md).
 APT_PACKAGES := busybox-static skopeo umoci runc crun debootstrap docker-registry apache2-utils \
-	zstd hyperfine libseccomp2 iproute2 nftables iptables curl uidmap etcd-server buildah podman wrk git
+	zstd hyperfine libseccomp2 iproute2 nftables iptables curl uidmap etcd-server buildah podman git
 
-.PHONY: all deps venv test lint demo bench clean
+# Only the benchmarks need these: a load generator, and Docker's own engine to compare with.
+BENCH_PACKAGES := wrk docker.io
+
+.PHONY: all deps bench-deps venv test lint demo bench clean
 
 all: venv
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+deps bench-deps: PACKAGES = $(if $(filter bench-deps,$@),$(BENCH_PACKAGES),$(APT_PACKAGES))
+deps bench-deps:
+	@missing=""; for p in $(PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "apt-get install:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -47,7 +51,7 @@ test: deps venv lint
 demo: deps venv
 	@bash examples/demo.sh
 
-bench: deps venv
+bench: deps bench-deps venv
 	$(PY) bench/run.py
 
 clean:

@@ -54,6 +54,20 @@ def _get(url: str) -> bytes:
     raise AssertionError(f"{url}: no answer")
 
 
+def test_exec_of_what_cannot_run_exits_as_docker_does(daemon: Daemon) -> None:
+    daemon.docker("run", "-d", "--name", "execfail", "busybox", "sleep", "300")
+    try:
+        for tty in ([], ["-t"]):
+            missing = daemon.docker("exec", *tty, "execfail", "nosuchcmd", check=False)
+            assert missing.returncode == 127, missing
+            assert daemon.docker("exec", *tty, "execfail", "/no/such/file", check=False).returncode == 127
+            not_executable = daemon.docker("exec", *tty, "execfail", "/etc/passwd", check=False)
+            assert not_executable.returncode == 126, not_executable
+        assert daemon.docker("exec", "execfail", "sh", "-c", "exit 3", check=False).returncode == 3
+    finally:
+        daemon.docker("rm", "-f", "execfail")
+
+
 def test_exec_and_cp_both_ways(daemon: Daemon, tmp_path: Path) -> None:
     daemon.docker("run", "-d", "--name", "box", "busybox", "sleep", "300")
     try:

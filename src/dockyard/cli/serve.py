@@ -17,10 +17,13 @@ import click
 @click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="Server key (PEM).")
 @click.option("--tls-ca", type=click.Path(path_type=Path, dir_okay=False), help="CA that signs client certificates.")
 @click.option("--registry", "registry_listen", help="Serve the embedded registry on HOST:PORT.")
+@click.option("--shutdown-grace", type=float,
+              help="Seconds requests in flight get after SIGTERM (default 5; streams end at once).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="dockyard.toml with [daemon], [registry], [registries] sections.")
 def serve(socket_path: Path | None, docker_socket: bool, tcp: str | None, tls_cert: Path | None,
-          tls_key: Path | None, tls_ca: Path | None, registry_listen: str | None, config_path: Path | None) -> None:
+          tls_key: Path | None, tls_ca: Path | None, registry_listen: str | None, shutdown_grace: float | None,
+          config_path: Path | None) -> None:
     """Run the daemon: docker, docker-py and testcontainers talk to it through DOCKER_HOST."""
     import asyncio
 
@@ -31,7 +34,8 @@ def serve(socket_path: Path | None, docker_socket: bool, tcp: str | None, tls_ce
         raise InvalidArgument(f"--tcp {tcp}: refusing to serve the API unencrypted off loopback; "
                               "add --tls-cert/--tls-key/--tls-ca")
     cfg = config.load(config_path, socket=socket_path, docker_socket=docker_socket, tcp=tcp, tls_cert=tls_cert,
-                      tls_key=tls_key, tls_ca=tls_ca, registry_listen=registry_listen)
+                      tls_key=tls_key, tls_ca=tls_ca, registry_listen=registry_listen,
+                      shutdown_grace=shutdown_grace)
 
     def ready(addresses: list[str]) -> None:
         click.echo(f"dockyard serving the Docker API on {', '.join(addresses)}", err=True)

@@ -5,13 +5,20 @@ every call runs in a worker thread.  Each thread keeps its own :class:`Engine` (
 connections): a connection shared across threads would serialise every request behind one lock.
 Long waits on a container (``wait``, attach streams) do not hold a thread: they talk to the
 shim's socket asynchronously (:mod:`.shimio`).
+
+The backend also knows which requests are long-lived streams (:func:`long_lived`: attach, wait,
+``logs -f``, events, stats): at shutdown they are ended at once (:meth:`Backend.end_streams`)
+rather than counted as requests in flight — they would otherwise hold the daemon for its whole
+grace period, e.g. the ``wait`` that ``docker run -d`` leaves behind on a running container.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +55,9 @@ class Backend:
         self.removed: dict[str, asyncio.Event] = {}
         #: exec id → the exec's state (kept in memory, as dockerd does)
         self.execs: dict[str, Any] = {}
+        #: request tasks serving long-lived streams; cancelled at shutdown
+        self.streams: set[asyncio.Task] = set()
+        self.closing = False
 
     @property
     def data_root(self) -> Path:
@@ -80,6 +90,29 @@ class Backend:
         """Run ``fn(engine, *args)`` in a worker thread with that thread's engine."""
         return await self.run(lambda: fn(self.engine(), *args, **kw))
 
+    @contextlib.contextmanager
+    def streaming(self) -> Iterator[None]:
+        """Mark the current request as a long-lived stream, which shutdown ends without waiting."""
+        task = asyncio.current_task()
+        assert task is not None
+        if self.closing:
+            task.cancel()  # arrived on a kept-alive connection after shutdown began: end it too
+        self.streams.add(task)
+        try:
+            yield
+        finally:
+            self.streams.discard(task)
+
+    async def end_streams(self, timeout: float = 2.0) -> int:
+        """Cancel every long-lived stream (their handlers close the shim and client sides)."""
+        self.closing = True
+        tasks = [t for t in self.streams if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        return len(tasks)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
@@ -88,6 +121,18 @@ class Backend:
                     eng.close()
                 except Exception:
                     pass
+
+
+def long_lived(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+               ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Decorate a handler whose response is a stream that lasts as long as the container/client."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        with request.app[BACKEND].streaming():
+            return await handler(request)
+
+    return wrapper
 
 
 #: where the app keeps its backend (``request.app[BACKEND]``)

@@ -7,6 +7,7 @@
     docker-socket = false            # also listen on /var/run/docker.sock
     group = "dockyard"               # the socket's group (created if missing, as root)
     tcp = "127.0.0.1:2376"           # optional; with tls-cert/tls-key/tls-ca for mutual TLS
+    shutdown-grace = 5               # seconds in-flight requests get after SIGTERM
 
     [registry]
     listen = "127.0.0.1:5000"        # serve the embedded registry too
@@ -46,6 +47,8 @@ class DaemonConfig:
     mirrors: list[str] = field(default_factory=list)
     insecure_registries: list[str] = field(default_factory=list)
     networks: dict = field(default_factory=dict)
+    #: seconds requests in flight get after SIGTERM (long-lived streams are ended at once)
+    shutdown_grace: float = 5.0
 
 
 def default_socket(state_dir: Path) -> Path:
@@ -85,6 +88,7 @@ def load(path: Path | None = None, **overrides) -> DaemonConfig:
         tls_ca=_path(opt("tls_ca", "tls-ca")), registry_listen=pick("registry_listen", registry.get("listen")),
         mirrors=list(registries.get("mirrors", [])), insecure_registries=list(registries.get("insecure", [])),
         networks=dict(doc.get("networks", {})),
+        shutdown_grace=float(pick("shutdown_grace", daemon.get("shutdown-grace", 5.0))),
     )
 
 

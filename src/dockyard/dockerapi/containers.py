@@ -18,7 +18,7 @@ from aiohttp import web
 from dockyard.base import log
 from dockyard.base.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.dockerapi import shimio, translate
-from dockyard.dockerapi.backend import BACKEND
+from dockyard.dockerapi.backend import BACKEND, long_lived
 from dockyard.dockerapi.errors import filters, json_body, qbool, qint
 from dockyard.dockerapi.hijack import prepare_now
 from dockyard.dockerapi.routing import Routes
@@ -158,6 +158,7 @@ async def restart(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@long_lived
 async def wait(request: web.Request) -> web.StreamResponse:
     backend = request.app[BACKEND]
     rec = await _get(backend, request.match_info["id"])

@@ -6,8 +6,10 @@ Lifecycle:
   the previous daemon, so nothing needs restarting), listen on the unix socket (0660, group
   ``dockyard``), optionally ``/var/run/docker.sock``, TCP with mutual TLS, and the embedded
   registry on its own TCP port;
-* SIGTERM/SIGINT — stop accepting, give in-flight requests :data:`GRACE` seconds, close; the
-  containers keep running in their shims;
+* SIGTERM/SIGINT — stop accepting, end the long-lived streams at once (attach, wait, ``logs -f``,
+  events, stats: they last as long as a container, so waiting for them would always cost the whole
+  grace), give the other in-flight requests ``shutdown_grace`` seconds, close; the containers keep
+  running in their shims;
 * SIGKILL — nothing to do: every fact is in SQLite or with a shim, the next start picks it up.
 
 The cluster layer will join this root later; until then it sits at the top of ``dockerapi``.
@@ -33,7 +35,6 @@ from dockyard.dockerapi.backend import Backend, Settings
 from dockyard.dockerapi.config import DaemonConfig
 
 _log = log.get("dockerapi.daemon")
-GRACE = 5.0
 
 
 def _socket_group(name: str) -> int | None:
@@ -109,7 +110,7 @@ async def serve(config: DaemonConfig, *, ready: Callable[[list[str]], None] | No
     import logging
 
     access = log.get("dockerapi.access")
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=GRACE,
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=config.shutdown_grace,
                            access_log=access if access.isEnabledFor(logging.DEBUG) else None)
     await runner.setup()
     addresses = []
@@ -148,8 +149,11 @@ async def serve(config: DaemonConfig, *, ready: Callable[[list[str]], None] | No
         t0 = time.monotonic()
         for t in [*tasks, *backend.reapers.values()]:
             t.cancel()
+        for site in list(runner.sites):  # stop accepting first: no new stream can start after this
+            await site.stop()
+        ended = await backend.end_streams()
         await runner.cleanup()
-        _log.debug("http server closed in %.2fs", time.monotonic() - t0)
+        _log.debug("http server closed in %.2fs (%d streams ended)", time.monotonic() - t0, ended)
         for path, inode in ours:  # only our own: a successor may already listen at the same path
             with contextlib.suppress(OSError):
                 if path.stat().st_ino == inode:

@@ -64,6 +64,13 @@ def _ts(value: str | None) -> float | None:
 
 async def events(request: web.Request) -> web.StreamResponse:
     from dockyard.dockerapi.backend import BACKEND
+
+    with request.app[BACKEND].streaming():
+        return await _events(request)
+
+
+async def _events(request: web.Request) -> web.StreamResponse:
+    from dockyard.dockerapi.backend import BACKEND
     from dockyard.dockerapi.errors import filters
 
     bus: EventBus = request.app[BACKEND].events

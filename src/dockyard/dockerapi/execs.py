@@ -18,7 +18,7 @@ from aiohttp import web
 from dockyard.base.errors import Conflict, DockyardError, InvalidArgument, NotFound
 from dockyard.base.ids import new_id
 from dockyard.dockerapi import shimio
-from dockyard.dockerapi.backend import BACKEND
+from dockyard.dockerapi.backend import BACKEND, long_lived
 from dockyard.dockerapi.containers import _get, resize_task
 from dockyard.dockerapi.errors import check_fields, json_body
 from dockyard.dockerapi.hijack import hijack
@@ -89,6 +89,7 @@ def _process(engine, cid: str, cfg: dict[str, Any], tty: bool) -> dict[str, Any]
     return process
 
 
+@long_lived
 async def start(request: web.Request) -> web.StreamResponse:
     backend = request.app[BACKEND]
     ex = _find(request)

@@ -36,7 +36,10 @@ class ShimStream:
         self.reply = json.loads(line)
         if not self.reply.get("ok"):
             self.writer.close()
-            raise from_wire(self.reply)
+            err = from_wire(self.reply)
+            # 127 (not found) or 126 (cannot run) when a process could not be started: exec's code
+            err.exec_failure = int(self.reply.get("exec_failure") or 0)  # type: ignore[attr-defined]
+            raise err
         return self.reply
 
     async def frames(self):

@@ -66,6 +66,13 @@ async def stats(request: web.Request) -> web.StreamResponse:
         return web.json_response(doc)
     resp = web.StreamResponse(headers={"Content-Type": "application/json"})
     await prepare_now(resp, request)
+    with backend.streaming():
+        await _stream(backend, rec, resp, prev, stream=stream)
+    await resp.write_eof()
+    return resp
+
+
+async def _stream(backend, rec, resp: web.StreamResponse, prev: dict[str, Any], *, stream: bool) -> None:
     while True:
         cur = await backend.call(_sample, rec)
         doc = dict(cur, precpu_stats=prev["cpu_stats"], preread=prev["read"], name=f"/{rec.name}", id=rec.id)
@@ -76,5 +83,3 @@ async def stats(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(1.0)
         if not (await backend.call(lambda e: e.status(rec))).running:
             break
-    await resp.write_eof()
-    return resp

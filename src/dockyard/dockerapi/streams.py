@@ -17,7 +17,7 @@ import struct
 from aiohttp import web
 
 from dockyard.dockerapi import shimio
-from dockyard.dockerapi.backend import BACKEND
+from dockyard.dockerapi.backend import BACKEND, long_lived
 from dockyard.dockerapi.containers import _get
 from dockyard.dockerapi.errors import qbool
 from dockyard.dockerapi.hijack import Hijacked, hijack, prepare_now
@@ -68,6 +68,7 @@ async def _feed(client: Hijacked, shim: shimio.ShimStream) -> None:
         await shim.send(protocol.frame(protocol.STDIN, data))
 
 
+@long_lived
 async def attach(request: web.Request) -> web.StreamResponse:
     backend = request.app[BACKEND]
     rec = await _get(backend, request.match_info["id"])
@@ -124,7 +125,8 @@ async def logs(request: web.Request) -> web.StreamResponse:
         await resp.write(data if tty else frame(1 if line.stream == "stdout" else 2, data))
 
     if follow:
-        await _follow(backend, rec, path, emit, tail=tail, since=since)
+        with backend.streaming():
+            await _follow(backend, rec, path, emit, tail=tail, since=since)
     else:
         for line in await backend.run(lg.read, path, tail=tail, since=since):
             await emit(line)
