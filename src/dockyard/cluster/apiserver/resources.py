@@ -26,6 +26,7 @@ from dockyard.cluster.api.errors import (
     NotFoundError,
 )
 from dockyard.cluster.api.kinds import Kind, Registry
+from dockyard.cluster.api.patch.apply import update_managed_fields as _update_managed_fields
 from dockyard.cluster.apiserver import crds
 from dockyard.cluster.apiserver.codec import Codec
 from dockyard.cluster.apiserver.collector import Collector
@@ -33,11 +34,6 @@ from dockyard.cluster.store import Event, KeyExists, RevisionConflict, Store
 
 Obj = dict[str, Any]
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-try:  # the patch package brings managedFields bookkeeping; without it we simply don't track them
-    from dockyard.cluster.api.patch.apply import update_managed_fields as _update_managed_fields
-except ImportError:  # pragma: no cover - only while the patch package is being written
-    _update_managed_fields = None
 
 
 class Resources:
@@ -163,7 +159,7 @@ class Resources:
     def _track(self, kind: Kind, old: Obj | None, new: Obj, manager: str, operation: str,
                subresource: str = "") -> Obj:
         """``new`` with managedFields recording *manager*'s write (the patch package owns the rules)."""
-        if _update_managed_fields is None or not manager:
+        if not manager:
             return new
         return _update_managed_fields(old, new, manager=manager, operation=operation, gvk=kind.gvk,
                                       subresource=subresource or None, schema_node=crds.schema_node(kind))
