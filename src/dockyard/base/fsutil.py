@@ -1,10 +1,15 @@
-"""Small file-system helpers that several layers need: atomic writes and fsync of directories."""
+"""Small file-system helpers that several layers need: atomic writes, fsync of directories, and
+paths resolved inside a root as a chroot would see them."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from dockyard.base.errors import InvalidArgument
+
+MAX_SYMLINKS = 40  # as the kernel's path walk
 
 
 def fsync_dir(path: Path) -> None:
@@ -33,3 +38,33 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             pass
         raise
     fsync_dir(path.parent)
+
+
+def resolve_in_root(root: str, rel: str, *, follow_last: bool = True) -> str:
+    """Join *rel* to *root*, resolving symlinks and ``..`` as if *root* were ``/``.
+
+    A link to ``/etc`` means *root*/etc and ``..`` stops at *root*, so an image's crafted links
+    cannot lead ``cp``, ``COPY`` or a build mount to host files.  With ``follow_last=False`` a
+    link in the last component is returned as is.
+    """
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    resolved: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = os.path.join(root, *resolved, part)
+        if os.path.islink(candidate) and (parts or follow_last):
+            hops += 1
+            if hops > MAX_SYMLINKS:
+                raise InvalidArgument(f"path {rel!r}: too many levels of symbolic links")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        resolved.append(part)
+    return os.path.join(root, *resolved) if resolved else root

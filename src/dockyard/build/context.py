@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.base.errors import InvalidArgument, NotFound
+from dockyard.base.fsutil import resolve_in_root as scoped_path
 from dockyard.build.dockerignore import IgnoreMatcher
 from dockyard.build.pathmatch import compile_pattern, has_magic
 
@@ -168,28 +169,3 @@ def file_sha256(path: str) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def scoped_path(root: str, rel: str, *, follow_last: bool = True) -> str:
-    """Join *rel* to *root* resolving symlinks as if *root* were ``/`` (a chroot's view)."""
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    resolved: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
-        if os.path.islink(candidate) and (parts or follow_last):
-            hops += 1
-            if hops > 40:
-                raise InvalidArgument(f"{rel}: too many levels of symbolic links")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved) if resolved else root

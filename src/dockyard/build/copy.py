@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.base.errors import InvalidArgument, Unavailable
-from dockyard.build.context import BuildContext, Entry, scoped_path
+from dockyard.base.fsutil import resolve_in_root as scoped_path
+from dockyard.build.context import BuildContext, Entry
 from dockyard.build.dockerignore import IgnoreMatcher
 
 

@@ -25,7 +25,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from dockyard.base.errors import FailedPrecondition, InvalidArgument
-from dockyard.build.context import BuildContext, clean_source, scoped_path
+from dockyard.base.fsutil import resolve_in_root as scoped_path
+from dockyard.build.context import BuildContext, clean_source
 from dockyard.build.dockerfile.instructions import Mount
 
 

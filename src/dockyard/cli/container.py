@@ -329,24 +329,11 @@ def wait(containers: tuple[str, ...]) -> None:
 @click.argument("containers", nargs=-1, required=True)
 def inspect(containers: tuple[str, ...], fmt: str | None) -> None:
     """Show containers' configuration and state as JSON."""
-    import json
-    import re
-
+    from dockyard.cli.inspectfmt import echo_docs
     from dockyard.engine import views
 
     engine = _engine()
-    docs = [views.inspect(engine, engine.get(ref)) for ref in containers]
-    if fmt:
-        for doc in docs:
-            def field(m, doc=doc):
-                value = doc
-                for part in m.group(1).split("."):
-                    value = value.get(part, "") if isinstance(value, dict) else ""
-                return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-            click.echo(re.sub(r"\{\{\s*\.([\w.]+)\s*\}\}", field, fmt))
-        return
-    click.echo(json.dumps(docs, indent=4))
+    echo_docs([views.inspect(engine, engine.get(ref)) for ref in containers], fmt)
 
 
 @click.command()

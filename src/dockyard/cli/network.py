@@ -7,7 +7,6 @@ the engine's records to turn container names into the pod ids ``dockyard.net`` k
 
 from __future__ import annotations
 
-import json
 import time
 
 import click
@@ -109,21 +108,10 @@ def doc(n, net) -> dict:
 @click.argument("networks", nargs=-1, required=True)
 def inspect(networks: tuple[str, ...], fmt: str | None) -> None:
     """Show networks as JSON."""
-    import re
+    from dockyard.cli.inspectfmt import echo_docs
 
     net = _net(_engine())
-    docs = [doc(net.inspect_network(ref), net) for ref in networks]
-    if fmt:
-        for d in docs:
-            def field(m, d=d):
-                value = d
-                for part in m.group(1).split("."):
-                    value = value.get(part, "") if isinstance(value, dict) else ""
-                return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-            click.echo(re.sub(r"\{\{\s*\.([\w.]+)\s*\}\}", field, fmt))
-        return
-    click.echo(json.dumps(docs, indent=4))
+    echo_docs([doc(net.inspect_network(ref), net) for ref in networks], fmt)
 
 
 @network.command("rm")

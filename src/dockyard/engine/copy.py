@@ -7,38 +7,16 @@ cannot make ``cp`` read or write host files through a crafted link.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from dockyard.base.errors import InvalidArgument, NotFound
-
-MAX_LINKS = 40
+from dockyard.base.errors import NotFound
+from dockyard.base.fsutil import resolve_in_root
 
 
 def secure_join(root: Path, path: str) -> Path:
     """*path* inside *root*, following symlinks as the container would see them."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    resolved: list[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = root.joinpath(*resolved, part)
-        if candidate.is_symlink():
-            links += 1
-            if links > MAX_LINKS:
-                raise InvalidArgument(f"path {path!r}: too many levels of symbolic links")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        resolved.append(part)
-    return root.joinpath(*resolved)
+    return Path(resolve_in_root(str(root), path))
 
 
 def copy_out(rootfs: Path, src: str, dest: Path) -> None:
