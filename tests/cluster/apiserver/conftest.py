@@ -79,8 +79,9 @@ class Server:
             self.proc.wait(10)
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        kubectl = shutil.which("kubectl")
+                env: dict[str, str] | None = None, version: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run kubectl: the dispatching one on PATH, or with ``version`` ("1.33") that exact client."""
+        kubectl = kubectl_binary(version) if version else shutil.which("kubectl")
         if kubectl is None:
             pytest.fail("kubectl is not installed; CI installs it")
         result = subprocess.run([kubectl, *args], env={**self.env(), **(env or {})}, input=input,
@@ -88,6 +89,19 @@ class Server:
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
         return result
+
+
+#: Where the Google Cloud SDK packaging (what CI installs) keeps kubectl's per-minor clients.
+SDK_BIN = Path("/usr/lib/google-cloud-sdk/bin")
+
+
+def kubectl_binary(version: str) -> str:
+    """The kubectl client of one minor version (``kubectl.1.33``); fails, never skips, when missing."""
+    name = f"kubectl.{version}"
+    found = shutil.which(name) or (str(SDK_BIN / name) if (SDK_BIN / name).exists() else None)
+    if found is None:
+        pytest.fail(f"{name} is not installed; CI installs kubectl 1.27-1.33 with the Cloud SDK")
+    return found
 
 
 def make_server(base: Path, extra: list[str] | None = None) -> Server:

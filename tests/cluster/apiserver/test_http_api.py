@@ -29,7 +29,7 @@ def test_discovery_legacy_and_aggregated(server) -> None:
     assert doc["kind"] == "APIGroupDiscoveryList"
     hpa = next(i for i in doc["items"] if i["metadata"]["name"] == "autoscaling")["versions"][0]
     assert hpa["version"] == "v2" and hpa["resources"][0]["resource"] == "horizontalpodautoscalers"
-    assert requests.get(server.url + "/version").json()["minor"] == "31"
+    assert requests.get(server.url + "/version").json()["minor"] == "33"
     for path in ("/healthz", "/livez", "/readyz"):
         assert requests.get(server.url + path).text == "ok"
 

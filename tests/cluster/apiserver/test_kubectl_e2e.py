@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -42,13 +44,20 @@ spec:
 """
 
 
+@pytest.fixture(params=("1.32", "1.33"))
+def kubectl(request, server) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """One exact kubectl client: the typed-command scenarios run with both protobuf-sending minors."""
+    return functools.partial(server.kubectl, version=request.param)
+
+
 def lines(text: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", ln.strip()) for ln in text.strip().splitlines()]
 
 
-def test_version_dispatches_to_a_json_speaking_kubectl(server) -> None:
-    out = server.kubectl("version", "-o", "json").stdout
-    assert json.loads(out)["serverVersion"]["minor"] == "31"
+def test_version_dispatches_to_the_newest_kubectl(server) -> None:
+    versions = json.loads(server.kubectl("version", "-o", "json").stdout)
+    # The dispatcher picks the client matching the server: 1.33 sends protobuf bodies, which we decode.
+    assert versions["serverVersion"]["minor"] == "33" and versions["clientVersion"]["minor"] == "33"
     assert server.kubectl("get", "--raw", "/readyz").stdout == "ok"
 
 
@@ -108,26 +117,26 @@ def test_get_tables_yaml_and_describe(server, namespace, tmp_path) -> None:
     assert lines(server.kubectl("get", "ns", namespace).stdout)[1][:2] == [namespace, "Active"]
 
 
-def test_label_annotate_patch_scale_and_edit(server, namespace) -> None:
+def test_label_annotate_patch_scale_and_edit(server, namespace, kubectl) -> None:
     ns = ("-n", namespace)
-    server.kubectl("create", *ns, "deployment", "app", "--image=busybox:1.36")
-    assert server.kubectl("label", *ns, "deploy", "app", "tier=web").stdout == "deployment.apps/app labeled\n"
-    assert server.kubectl("annotate", *ns, "deploy", "app", "note=hi").stdout == "deployment.apps/app annotated\n"
-    server.kubectl("patch", *ns, "deploy", "app", "-p", '{"spec":{"template":{"spec":{"containers":'
+    kubectl("create", *ns, "deployment", "app", "--image=busybox:1.36")
+    assert kubectl("label", *ns, "deploy", "app", "tier=web").stdout == "deployment.apps/app labeled\n"
+    assert kubectl("annotate", *ns, "deploy", "app", "note=hi").stdout == "deployment.apps/app annotated\n"
+    kubectl("patch", *ns, "deploy", "app", "-p", '{"spec":{"template":{"spec":{"containers":'
                    '[{"name":"busybox","image":"busybox:1.37"}]}}}}')
-    server.kubectl("patch", *ns, "deploy", "app", "--type=merge", "-p", '{"metadata":{"labels":{"x":"y"}}}')
-    server.kubectl("patch", *ns, "deploy", "app", "--type=json",
+    kubectl("patch", *ns, "deploy", "app", "--type=merge", "-p", '{"metadata":{"labels":{"x":"y"}}}')
+    kubectl("patch", *ns, "deploy", "app", "--type=json",
                    "-p", '[{"op":"add","path":"/spec/minReadySeconds","value":5}]')
-    assert server.kubectl("scale", *ns, "deploy", "app", "--replicas=3").stdout == "deployment.apps/app scaled\n"
-    server.kubectl("edit", *ns, "deploy", "app", env={"KUBE_EDITOR": "sed -i s/minReadySeconds:\\ 5/minReadySeconds:\\ 7/"})
-    dep = json.loads(server.kubectl("get", *ns, "deploy", "app", "-o", "json").stdout)
+    assert kubectl("scale", *ns, "deploy", "app", "--replicas=3").stdout == "deployment.apps/app scaled\n"
+    kubectl("edit", *ns, "deploy", "app", env={"KUBE_EDITOR": "sed -i s/minReadySeconds:\\ 5/minReadySeconds:\\ 7/"})
+    dep = json.loads(kubectl("get", *ns, "deploy", "app", "-o", "json").stdout)
     assert dep["metadata"]["labels"] == {"app": "app", "tier": "web", "x": "y"}
     assert dep["metadata"]["annotations"] == {"note": "hi"}
     assert [c["image"] for c in dep["spec"]["template"]["spec"]["containers"]] == ["busybox:1.37"]
     assert dep["spec"]["replicas"] == 3 and dep["spec"]["minReadySeconds"] == 7
-    shown = lines(server.kubectl("get", *ns, "deploy", "--show-labels", "-l", "tier=web").stdout)
+    shown = lines(kubectl("get", *ns, "deploy", "--show-labels", "-l", "tier=web").stdout)
     assert shown[1][0] == "app" and shown[1][-1] == "app=app,tier=web,x=y"
-    assert server.kubectl("get", *ns, "deploy", "-l", "tier!=web").stderr.strip() == \
+    assert kubectl("get", *ns, "deploy", "-l", "tier!=web").stderr.strip() == \
         f"No resources found in {namespace} namespace."
 
 
@@ -149,45 +158,45 @@ def test_get_watch_sees_an_update(server, namespace) -> None:
     assert first.split()[:2] == ["watched", "1"] and second.split()[:2] == ["watched", "2"]
 
 
-def test_create_secret_and_configmap(server, namespace) -> None:
+def test_create_secret_and_configmap(server, namespace, kubectl) -> None:
     ns = ("-n", namespace)
-    assert server.kubectl("create", *ns, "secret", "generic", "creds", "--from-literal=password=hunter22").stdout == \
+    assert kubectl("create", *ns, "secret", "generic", "creds", "--from-literal=password=hunter22").stdout == \
         "secret/creds created\n"
-    assert server.kubectl("create", *ns, "configmap", "cfg", "--from-literal=a=1",
+    assert kubectl("create", *ns, "configmap", "cfg", "--from-literal=a=1",
                           "--from-literal=b=2").stdout == "configmap/cfg created\n"
-    table = lines(server.kubectl("get", *ns, "secret,configmap").stdout)
+    table = lines(kubectl("get", *ns, "secret,configmap").stdout)
     assert table[0] == ["NAME", "TYPE", "DATA", "AGE"] and table[1][:3] == ["secret/creds", "Opaque", "1"]
-    secret = json.loads(server.kubectl("get", *ns, "secret", "creds", "-o", "json").stdout)
+    secret = json.loads(kubectl("get", *ns, "secret", "creds", "-o", "json").stdout)
     assert secret["data"] == {"password": "aHVudGVyMjI="}
     # Encrypted at rest: the plaintext appears nowhere in the database files.
     for f in (server.root / "cluster").glob("store.db*"):
         assert b"hunter22" not in f.read_bytes() and b"aHVudGVyMjI=" not in f.read_bytes()
 
 
-def test_delete_cascade_and_finalizers(server, namespace) -> None:
+def test_delete_cascade_and_finalizers(server, namespace, kubectl) -> None:
     ns = ("-n", namespace)
-    server.kubectl("create", *ns, "deployment", "owner", "--image=busybox")
-    uid = server.kubectl("get", *ns, "deploy", "owner", "-o", "jsonpath={.metadata.uid}").stdout
+    kubectl("create", *ns, "deployment", "owner", "--image=busybox")
+    uid = kubectl("get", *ns, "deploy", "owner", "-o", "jsonpath={.metadata.uid}").stdout
     owned = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owned", "ownerReferences": [
         {"apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": uid}]}}
-    server.kubectl("create", *ns, "-f", "-", input=json.dumps(owned))
-    assert server.kubectl("delete", *ns, "deploy", "owner", "--cascade=orphan").stdout == \
+    kubectl("create", *ns, "-f", "-", input=json.dumps(owned))
+    assert kubectl("delete", *ns, "deploy", "owner", "--cascade=orphan").stdout == \
         'deployment.apps "owner" deleted\n'
-    assert "ownerReferences" not in server.kubectl("get", *ns, "cm", "owned", "-o", "json").stdout
-    server.kubectl("create", *ns, "deployment", "owner2", "--image=busybox")
-    uid = server.kubectl("get", *ns, "deploy", "owner2", "-o", "jsonpath={.metadata.uid}").stdout
+    assert "ownerReferences" not in kubectl("get", *ns, "cm", "owned", "-o", "json").stdout
+    kubectl("create", *ns, "deployment", "owner2", "--image=busybox")
+    uid = kubectl("get", *ns, "deploy", "owner2", "-o", "jsonpath={.metadata.uid}").stdout
     owned["metadata"] = {"name": "owned2", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
                                                                  "name": "owner2", "uid": uid}]}
-    server.kubectl("create", *ns, "-f", "-", input=json.dumps(owned))
-    server.kubectl("delete", *ns, "deploy", "owner2", "--cascade=foreground")
-    assert server.kubectl("get", *ns, "cm", "owned2", check=False).returncode != 0
+    kubectl("create", *ns, "-f", "-", input=json.dumps(owned))
+    kubectl("delete", *ns, "deploy", "owner2", "--cascade=foreground")
+    assert kubectl("get", *ns, "cm", "owned2", check=False).returncode != 0
     held = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
-    server.kubectl("create", *ns, "-f", "-", input=json.dumps(held))
-    server.kubectl("delete", *ns, "cm", "held", "--wait=false")
-    stamped = json.loads(server.kubectl("get", *ns, "cm", "held", "-o", "json").stdout)
+    kubectl("create", *ns, "-f", "-", input=json.dumps(held))
+    kubectl("delete", *ns, "cm", "held", "--wait=false")
+    stamped = json.loads(kubectl("get", *ns, "cm", "held", "-o", "json").stdout)
     assert stamped["metadata"]["deletionTimestamp"]
-    server.kubectl("patch", *ns, "cm", "held", "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
-    assert "NotFound" in server.kubectl("get", *ns, "cm", "held", check=False).stderr
+    kubectl("patch", *ns, "cm", "held", "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
+    assert "NotFound" in kubectl("get", *ns, "cm", "held", check=False).stderr
 
 
 def test_api_resources_and_explain(server) -> None:
@@ -262,20 +271,20 @@ def test_bad_input_from_kubectl(server, namespace) -> None:
     assert "unable to parse requirement" in server.kubectl("get", *ns, "pods", "-l", "a in (b", check=False).stderr
 
 
-def test_pod_job_and_event_tables(server, namespace) -> None:
+def test_pod_job_and_event_tables(server, namespace, kubectl) -> None:
     ns = ("-n", namespace)
-    server.kubectl("run", *ns, "p1", "--image=busybox", "--", "sleep", "10")
-    pods = lines(server.kubectl("get", *ns, "pods", "-o", "wide").stdout)
+    kubectl("run", *ns, "p1", "--image=busybox", "--", "sleep", "10")
+    pods = lines(kubectl("get", *ns, "pods", "-o", "wide").stdout)
     assert pods[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE",
                        "READINESS GATES"]
     assert pods[1][:4] == ["p1", "0/1", "Pending", "0"] and pods[1][5:] == ["<none>"] * 4
-    server.kubectl("create", *ns, "job", "j1", "--image=busybox", "--", "true")
-    jobs = lines(server.kubectl("get", *ns, "jobs").stdout)
+    kubectl("create", *ns, "job", "j1", "--image=busybox", "--", "true")
+    jobs = lines(kubectl("get", *ns, "jobs").stdout)
     assert jobs[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"] and jobs[1][:3] == ["j1", "Running", "0/1"]
     event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"}, "reason": "Started", "type": "Normal",
              "message": "started", "involvedObject": {"kind": "Pod", "name": "p1", "namespace": namespace}}
-    server.kubectl("create", *ns, "-f", "-", input=json.dumps(event))
-    events = lines(server.kubectl("get", *ns, "events", "--field-selector", "involvedObject.name=p1").stdout)
+    kubectl("create", *ns, "-f", "-", input=json.dumps(event))
+    events = lines(kubectl("get", *ns, "events", "--field-selector", "involvedObject.name=p1").stdout)
     assert events[0] == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     assert events[1][1:] == ["Normal", "Started", "pod/p1", "started"]
-    assert server.kubectl("delete", *ns, "pod", "p1").stdout == 'pod "p1" deleted\n'
+    assert kubectl("delete", *ns, "pod", "p1").stdout == 'pod "p1" deleted\n'

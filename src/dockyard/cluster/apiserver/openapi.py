@@ -20,9 +20,10 @@ from typing import Any
 from dockyard.cluster.api.kinds import Kind, Registry
 
 Obj = dict[str, Any]
-#: kubectl ≥ 1.32 sends protobuf from its typed commands (create deployment, create secret …), which we
-#: do not decode; reporting 1.31 makes kubectl's version dispatcher pick a client that sends JSON.
-SERVED_MINOR = 31
+#: The Kubernetes minor version ``/version`` reports and whose schemas the OpenAPI documents carry.
+#: kubectl's version dispatcher picks its client by it; kubectl ≥ 1.32 sends protobuf bodies from its
+#: typed commands (create deployment, create secret …), which :mod:`dockyard.cluster.api.protobuf` decodes.
+SERVED_MINOR = 33
 QUERY = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 
 

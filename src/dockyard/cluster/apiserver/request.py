@@ -11,6 +11,9 @@ from aiohttp import web
 
 from dockyard.cluster.api.errors import BadRequest, NotFoundError, UnsupportedMediaType
 from dockyard.cluster.api.kinds import Kind, Registry
+from dockyard.cluster.api.protobuf import decode_object
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 #: Upstream's limit for a request body (3 MiB); anything larger is 413.
 MAX_BODY = 3 * 1024 * 1024
@@ -58,6 +61,8 @@ async def read_body(request: web.Request) -> Any:
     if not raw.strip():
         raise BadRequest("the body of the request was empty")
     ctype = request.content_type
+    if ctype == PROTOBUF:  # kubectl ≥ 1.32's typed commands; unsupported content is a 415, never dropped
+        return decode_object(raw)
     try:
         if ctype.endswith("yaml"):
             return yaml.safe_load(raw)
