@@ -58,6 +58,11 @@ COMMANDS: dict[str, str] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # A daemon serving this state dir (or DOCKYARD_HOST) gets the command line: cli/remote.
+    from dockyard.cli.remote import discovery
+
+    if (rv := discovery.dispatch(args)) is not None:
+        return rv
     # `run` is the hot path: parsed by hand, without click's ~20 ms of imports, unless it needs click.
     if args[:1] == ["run"]:
         from dockyard.cli import fastrun

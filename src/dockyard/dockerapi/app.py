@@ -16,6 +16,7 @@ def make_app(backend: Backend) -> web.Application:
     from dockyard.dockerapi import (
         archive,
         build,
+        cliviews,
         containers,
         events,
         execs,
@@ -38,4 +39,5 @@ def make_app(backend: Backend) -> web.Application:
     networks.register(routes)
     volumes.register(routes)
     routes.get("/events", events.events)
+    cliviews.register(routes)
     return app
