@@ -39,10 +39,30 @@ def connect(path: Path, *, migrations: Sequence[str] = (), timeout: float = 30.0
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    # executescript() would COMMIT our open transaction; run statement by statement instead.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    """Run *script* inside the caller's open transaction, one statement at a time.
+
+    executescript() would COMMIT that transaction first, so the migration and its user_version
+    bump would no longer be atomic.  A ';' ends a statement only where SQLite says so
+    (:func:`sqlite3.complete_statement`): not inside a string literal, a quoted name, a comment
+    or a ``CREATE TRIGGER … BEGIN … END`` body.
+    """
+    for statement in split_statements(script):
+        conn.execute(statement)
+
+
+def split_statements(script: str) -> list[str]:
+    """The SQL statements of *script*, each ending in ';' (an unfinished tail is kept as it is,
+    for SQLite to reject when it runs)."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    # Left over: the final piece and a ';' the script did not have, when that does not finish it.
+    statements.append(pending[:-1])
+    return [s for s in statements if s.strip(" \t\r\n;")]
 
 
 @contextmanager

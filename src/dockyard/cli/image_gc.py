@@ -2,14 +2,13 @@
 
 The content store under the data root is shared: the image store, the embedded registry (pushed
 blobs) and the engine's snapshots (unpacked layers) all live there.  ``dockyard.oci.gc`` knows only
-images; the CLI, the composition root that may import every layer, adds the registry's blobs as
-roots and collects snapshots where the engine keeps them.
+images; the CLI, the composition root that may import every layer, asks each other tenant what it
+holds through that tenant's public query -- :func:`dockyard.registry.server.gc.held_blobs` and
+:mod:`dockyard.engine.usage` -- and never reads their databases itself.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -26,55 +25,28 @@ def collect_garbage(store: ImageStore, *, stale_ingest_age: float | None = None)
 
 
 def collect_snapshots(store: ImageStore) -> int:
-    """Drop unpacked layers no image or container needs (the engine keeps them under
-    ``<data root>/snapshots``); bytes freed."""
-    if not (store.root / "snapshots" / "metadata.db").exists():
-        return 0
-    from dockyard.oci import gc
-    from dockyard.oci.snapshot.overlay import OverlaySnapshotter
+    """Drop unpacked layers no image or container needs (the engine's snapshots); bytes freed."""
+    from dockyard.engine.usage import collect_snapshots
 
-    snap = OverlaySnapshotter(store.root / "snapshots")
-    try:
-        sizes = {key: snap.usage(key).size for key in gc.collect_snapshots(store, snap, dry_run=True)}
-        return sum(sizes.get(key, 0) for key in gc.collect_snapshots(store, snap))
-    finally:
-        snap.close()
+    return collect_snapshots(store)
 
 
 def registry_roots(data_root: Path) -> set[Any]:
     """Blobs the embedded registry holds (it shares the content store and collects its own).
 
-    The CLI is the composition root, the one place allowed to know both layers; if the registry's
-    state cannot be read we refuse to collect rather than risk deleting a pushed blob.
+    If the registry's state cannot be read we refuse to collect rather than risk deleting a
+    pushed blob.
     """
-    db = data_root / "registry.db"
-    if not db.exists():
-        return set()
-    from dockyard.base.digest import Digest
-    from dockyard.registry.server.state import RegistryState
+    from dockyard.registry.server.gc import held_blobs
 
-    state = RegistryState(db)
     try:
-        held: set[str] = set()
-        for (refs,) in state.conn.execute("SELECT refs FROM manifests"):
-            held.update(json.loads(refs))
-        held.update(r[0] for r in state.conn.execute(
-            "SELECT digest FROM owned UNION SELECT digest FROM blob_links UNION SELECT digest FROM manifests"))
-    except (sqlite3.Error, ValueError, DockyardError) as e:  # any failure must stop the sweep
-        raise FailedPrecondition(f"image GC: cannot read the registry's blobs in {db} ({e}); nothing removed") from e
-    finally:
-        state.close()
-    return {Digest.parse(d) for d in held}
+        return held_blobs(data_root)
+    except DockyardError as e:  # any failure must stop the sweep
+        raise FailedPrecondition(f"image GC: {e}; nothing removed") from e
 
 
 def containers_using(data_root: Path, image_id: Any) -> list[str]:
     """Names of the engine's containers created from *image_id* (docker refuses to remove those)."""
-    if not (data_root / "containers.db").exists():
-        return []
-    from dockyard.engine.store import ContainerStore
+    from dockyard.engine.usage import images_in_use
 
-    store = ContainerStore(data_root)
-    try:
-        return [rec.name for rec in store.list(include_sandboxes=True) if rec.image_id == str(image_id)]
-    finally:
-        store.conn.close()
+    return images_in_use(data_root).get(str(image_id), [])

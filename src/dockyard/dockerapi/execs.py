@@ -2,8 +2,8 @@
 
 An exec is created (its config kept in memory, as dockerd does), started over a hijacked
 connection (or detached), inspected for its exit code, and resized while it runs.  The process
-description is the container's own (engine :func:`~dockyard.engine.execs` logic): we build it in
-a worker thread and hand it to the shim's ``exec`` op over an asyncio connection.
+description comes from :func:`dockyard.engine.execs.exec_process`, as for ``dockyard exec``: we
+build it in a worker thread and hand it to the shim's ``exec`` op over an asyncio connection.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dockyard.dockerapi.errors import check_fields, json_body
 from dockyard.dockerapi.hijack import hijack
 from dockyard.dockerapi.routing import Routes
 from dockyard.dockerapi.streams import frame, pump
+from dockyard.engine.execs import exec_process
 
 FIELDS = {"AttachStdin", "AttachStdout", "AttachStderr", "DetachKeys", "Tty", "Env", "Cmd", "Privileged", "User",
           "WorkingDir", "ConsoleSize", "Detach", "Container"}
@@ -72,21 +73,9 @@ def _find(request: web.Request) -> Exec:
 
 
 def _process(engine, cid: str, cfg: dict[str, Any], tty: bool) -> dict[str, Any]:
-    from dockyard.engine.options import merge_env
-    from dockyard.engine.spec import resolve_user
-
-    spec = json.loads((engine.bundle(cid) / "config.json").read_text())
-    process = dict(spec["process"])
-    process["args"] = list(cfg["Cmd"])
-    process["terminal"] = tty
-    process["env"] = merge_env(process.get("env", []), list(cfg.get("Env") or []))
-    if tty and not any(e.startswith("TERM=") for e in process["env"]):
-        process["env"].append("TERM=xterm")
-    if cfg.get("User"):
-        process["user"] = resolve_user(cfg["User"], engine.bundle(cid) / "rootfs")
-    if cfg.get("WorkingDir"):
-        process["cwd"] = cfg["WorkingDir"]
-    return process
+    """The exec's process spec from its docker config, built as ``dockyard exec`` builds it."""
+    return exec_process(engine, cid, cfg["Cmd"], env=cfg.get("Env") or (), user=cfg.get("User"),
+                        workdir=cfg.get("WorkingDir"), tty=tty)
 
 
 @long_lived

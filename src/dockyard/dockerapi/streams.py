@@ -154,7 +154,7 @@ async def _follow(backend, rec, path, emit, *, tail, since) -> None:
         with fh:
             head = fh.read()
             *complete, pending = head.split(b"\n")
-            lines = [x for x in (lg._parse(raw) for raw in complete) if x is not None
+            lines = [x for x in (lg.parse_line(raw) for raw in complete) if x is not None
                      and (since is None or x.timestamp >= since)]
             for line in lines[len(lines) - tail:] if tail is not None else lines:
                 await emit(line)
@@ -165,7 +165,7 @@ async def _follow(backend, rec, path, emit, *, tail, since) -> None:
                     pending += chunk
                     *complete, pending = pending.split(b"\n")
                     for raw in complete:
-                        line = lg._parse(raw)
+                        line = lg.parse_line(raw)
                         if line is not None:
                             await emit(line)
                     continue

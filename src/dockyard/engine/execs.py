@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from dockyard.base.errors import Conflict
 from dockyard.base.ids import new_id
@@ -16,12 +18,13 @@ from dockyard.engine.options import merge_env
 from dockyard.engine.spec import resolve_user
 
 
-def exec_(engine, rec, args: list[str], *, env: list[str] = (), user: str | None = None,
-          workdir: str | None = None, tty: bool = False, stdin: bool = False) -> socket.socket:
-    st = engine.status(rec)
-    if not st.running:
-        raise Conflict(f'container "{rec.name}": is not running ({st.status}); start it first')
-    spec = json.loads((engine.bundle(rec.id) / "config.json").read_text())
+def exec_process(engine, cid: str, args: Sequence[str], *, env: Iterable[str] = (), user: str | None = None,
+                 workdir: str | None = None, tty: bool = False) -> dict[str, Any]:
+    """The OCI process spec for an exec in container *cid*: the container's own ``process``
+    with *args*, *env* merged over its environment, *user* (resolved in its rootfs), *workdir*
+    and a terminal if *tty* (``TERM=xterm`` unless set).  ``dockyard exec`` and the docker API's
+    exec both build theirs here, so the two cannot drift apart."""
+    spec = json.loads((engine.bundle(cid) / "config.json").read_text())
     process = dict(spec["process"])
     process["args"] = list(args)
     process["terminal"] = tty
@@ -29,9 +32,18 @@ def exec_(engine, rec, args: list[str], *, env: list[str] = (), user: str | None
     if tty and not any(e.startswith("TERM=") for e in process["env"]):
         process["env"].append("TERM=xterm")
     if user:
-        process["user"] = resolve_user(user, engine.bundle(rec.id) / "rootfs")
+        process["user"] = resolve_user(user, engine.bundle(cid) / "rootfs")
     if workdir:
         process["cwd"] = workdir
+    return process
+
+
+def exec_(engine, rec, args: list[str], *, env: list[str] = (), user: str | None = None,
+          workdir: str | None = None, tty: bool = False, stdin: bool = False) -> socket.socket:
+    st = engine.status(rec)
+    if not st.running:
+        raise Conflict(f'container "{rec.name}": is not running ({st.status}); start it first')
+    process = exec_process(engine, rec.id, args, env=env, user=user, workdir=workdir, tty=tty)
     sock, _ = engine.shim(rec).request("exec", id=rec.id, exec_id=new_id(), process=process,
                                        stdin=stdin, timeout=None)
     return sock

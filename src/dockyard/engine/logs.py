@@ -45,7 +45,9 @@ def parse_since(text: str, *, now: float | None = None) -> float:
                               "timestamp or a duration such as 10m") from None
 
 
-def _parse(line: bytes) -> LogLine | None:
+def parse_line(line: bytes) -> LogLine | None:
+    """One line of a json-file log (``{"log": …, "stream": …, "time": …}``); None if it is not
+    one (a torn last line, garbage), which readers skip."""
     try:
         rec = json.loads(line)
         return LogLine(rec["stream"], rec["log"], rec["time"])
@@ -62,7 +64,7 @@ def read(path: Path, *, tail: int | None = None, since: float | None = None) -> 
         try:
             with open(f, "rb") as fh:
                 for raw in fh:
-                    rec = _parse(raw)
+                    rec = parse_line(raw)
                     if rec is None or (since is not None and rec.timestamp < since):
                         continue
                     lines.append(rec)
@@ -88,7 +90,7 @@ def follow(path: Path, *, running: Callable[[], bool], tail: int | None = None, 
                 pending += chunk
                 *complete, pending = pending.split(b"\n")
                 for raw in complete:
-                    rec = _parse(raw)
+                    rec = parse_line(raw)
                     if rec is not None and (since is None or rec.timestamp >= since):
                         yield rec
                 continue

@@ -3,15 +3,18 @@
 Only blobs the registry itself stored (``owned`` in :mod:`.state`) are candidates; of those, a
 blob goes only when no repository links it, no stored manifest refers to it, no image in the
 engine's image store reaches it, no live ingest is producing it and no lease holds it.
+:func:`held_blobs` is the converse, for the other collectors of the shared store: everything
+the registry keeps.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
 from dockyard.base.digest import Digest
-from dockyard.base.errors import Conflict, NotFound
+from dockyard.base.errors import Conflict, DockyardError, FailedPrecondition, NotFound
 from dockyard.oci.content import ContentStore, leased_digests
 from dockyard.oci.images import ImageStore
 from dockyard.registry.server.state import RegistryState
@@ -23,6 +26,23 @@ def engine_blobs(data_root: Path) -> set[Digest]:
         return {d for rec in images.list() for d in images.referenced_blobs(rec.digest, rec.media_type)}
     finally:
         images.close()
+
+
+def held_blobs(data_root: Path) -> set[Digest]:
+    """Blobs the registry under *data_root* holds (see :meth:`RegistryState.held`); none if it
+    has never run.  Unreadable state is an error, never an empty set: a caller collecting the
+    shared content store would otherwise delete pushed blobs."""
+    path = data_root / "registry.db"
+    if not path.exists():
+        return set()
+    try:
+        state = RegistryState(path)
+        try:
+            return {Digest.parse(d) for d in state.held()}
+        finally:
+            state.close()
+    except (sqlite3.Error, ValueError, DockyardError) as e:
+        raise FailedPrecondition(f"cannot read the registry's blobs in {path} ({e})") from e
 
 
 #: Upload sessions untouched for this long are abandoned; docker-registry's default purge age is a week.

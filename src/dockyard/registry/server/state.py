@@ -148,6 +148,15 @@ class RegistryState:
         owned = [r[0] for r in self.conn.execute("SELECT digest FROM owned")]
         return [d for d in owned if d not in referenced and d not in linked]
 
+    def held(self) -> set[str]:
+        """Every blob the registry stored, links from a repository or refers to from a manifest:
+        what a collector of the shared content store other than the registry's own must keep."""
+        held = {r[0] for r in self.conn.execute(
+            "SELECT digest FROM owned UNION SELECT digest FROM blob_links UNION SELECT digest FROM manifests")}
+        for (refs,) in self.conn.execute("SELECT refs FROM manifests"):
+            held.update(json.loads(refs))
+        return held
+
     def disown(self, digests: Iterable[str]) -> None:
         with db.transaction(self.conn):
             self.conn.executemany("DELETE FROM owned WHERE digest=?", [(d,) for d in digests])
