@@ -95,6 +95,10 @@ class _LazyLogger:
         self._logger = None
 
     def __getattr__(self, attr: str):
+        # Private names are never the logger's API; answering them would recurse forever on a
+        # copy or unpickled instance, whose slots are unset.
+        if attr.startswith("_"):
+            raise AttributeError(attr)
         logger = self._logger
         if logger is None:
             logger = self._logger = _logging().getLogger(self._name)
