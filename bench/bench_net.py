@@ -1,4 +1,14 @@
-"""HTTP requests/s to busybox httpd in a pod: through a published port vs the pod's own address.
+"""What a bridge costs a container: start-up time, and HTTP throughput through published ports.
+
+Start-up (no extra tools):
+* ``dockyard run --rm busybox true`` on the default network (``bridge``) vs ``--network none``;
+* importing the netlink client we use (``pyroute2.iproute.linux``, :mod:`dockyard.net.netlink`)
+  vs ``import pyroute2`` (a whole interpreter start each);
+* ``Net.attach`` + ``detach`` of a pod (netns, veth, address, no port) vs the same steps with
+  iproute2 (``ip netns add``, ``ip link add … type veth``, …), as a shell CNI plugin would.
+
+Throughput: HTTP requests/s to busybox httpd in a pod, through a published port vs the pod's own
+address.
 
 Two comparisons, each measured side by side with wrk (``apt-get install wrk``):
 * DNAT path — wrk in a second namespace acting as an outside client, to ``host_ip:PORT``
@@ -16,17 +26,21 @@ Every packet stays on loopback or in namespaces made here; everything is purged 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, median_time, time_command
+
+DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 
 SECONDS = 3
 CONNECTIONS = 16
@@ -78,10 +92,80 @@ def _outside(cfg, instance: str, name: str) -> tuple[Path, str]:
 
 
 def run() -> list[Result]:
+    results = _startup()
+    if shutil.which("wrk") is None:
+        print("bench_net: HTTP figures skipped: wrk is not installed (apt-get install -y wrk)")
+        return results
+    return results + _http()
+
+
+def _private(tmp: Path) -> tuple[dict[str, str], object]:
+    """Environment for the CLI and a NetConfig, both on a private instance with its own subnet."""
+    from dockyard.net import NetConfig
+
+    instance = f"dyb{uuid.uuid4().hex[:6]}"
+    subnet = f"10.{random.randrange(200, 255)}.{random.randrange(256)}.0/24"
+    env = {**os.environ, "DOCKYARD_ROOT": str(tmp / "root"), "DOCKYARD_STATE": str(tmp / "state"),
+           "DOCKYARD_NET_INSTANCE": instance, "DOCKYARD_NET_BRIDGE": instance, "DOCKYARD_NET_SUBNET": subnet,
+           "DOCKYARD_NET_DNS": "127.0.0.1:9"}
+    env.pop("DOCKYARD_NETWORK", None)
+    cfg = NetConfig(data_root=tmp / "root", state_dir=tmp / "state", instance=instance, default_subnet=subnet,
+                    default_bridge=instance, dns_upstreams=("127.0.0.1:9",))
+    return env, cfg
+
+
+def _startup() -> list[Result]:
+    from dockyard.net import Net
+
+    tmp = Path(tempfile.mkdtemp(prefix="dy-bench-netrun-"))
+    env, cfg = _private(tmp)
+    net = Net(cfg)  # type: ignore[arg-type]
+    try:
+        subprocess.run([DOCKYARD, "image", "bootstrap", "busybox"], env=env, check=True, capture_output=True)
+        bridge_run = time_command([DOCKYARD, "run", "--rm", "busybox", "true"], env=env, runs=15, warmup=2)
+        none_run = time_command([DOCKYARD, "run", "--rm", "--network", "none", "busybox", "true"], env=env,
+                                runs=15, warmup=2)
+        ours_import = time_command([sys.executable, "-c", "from dockyard.net import netlink; netlink.iproute().close()"],
+                                   runs=15)
+        full_import = time_command([sys.executable, "-c", "import pyroute2; pyroute2.IPRoute().close()"], runs=15)
+        net.inspect_network("bridge")
+        pods = iter(f"{i:064x}" for i in range(1000))
+        attach = median_time(lambda: net.detach(net.attach(next(pods)).pod_id), runs=15)
+        ip = median_time(lambda: _iproute2_pod(cfg), runs=15)
+    finally:
+        net.purge()
+        net.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [
+        Result("run --rm busybox true (default bridge)", bridge_run, none_run, "--network none"),
+        Result("import netlink client + open a socket", ours_import, full_import, "import pyroute2"),
+        Result("pod attach+detach (netns, veth, address)", attach, ip, "iproute2 commands"),
+    ]
+
+
+def _iproute2_pod(cfg) -> None:
+    """The reference: the same netns + veth + address + route, made and removed with ``ip``."""
+    ns, host = f"dybref{os.getpid()}", f"dyr{os.getpid()}"
+    gw = cfg.default_subnet.replace(".0/24", ".1")
+    steps = [["ip", "netns", "add", ns], ["ip", "-n", ns, "link", "set", "lo", "up"],
+             ["ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns],
+             ["ip", "link", "set", host, "master", cfg.default_bridge, "up"],
+             ["ip", "-n", ns, "addr", "add", cfg.default_subnet.replace(".0/24", ".200/24"), "dev", "eth0"],
+             ["ip", "-n", ns, "link", "set", "eth0", "up"],
+             ["ip", "-n", ns, "route", "add", "default", "via", gw],
+             ["ip", "link", "del", host], ["ip", "netns", "del", ns]]
+    try:
+        for argv in steps:
+            subprocess.run(argv, check=True)
+    except BaseException:
+        subprocess.run(["ip", "link", "del", host], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        raise
+
+
+def _http() -> list[Result]:
     from dockyard.net import Net, NetConfig, sandbox
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("bench_net needs wrk: apt-get install -y wrk")
     tmp = Path(tempfile.mkdtemp(prefix="dy-bench-net-"))
     instance = f"dyb{uuid.uuid4().hex[:6]}"
     cfg = NetConfig(data_root=tmp / "root", state_dir=tmp / "state", instance=instance,

@@ -111,3 +111,19 @@ def test_publish_all_container_mode_and_bad_input(yard: tuple[Yard, netenv.NetEn
     assert len(y("ps", "-aq").stdout.split()) == 1
     y("rm", "-f", "web")
     assert ne.stray() == []
+
+
+def test_run_without_network_flag_joins_the_bridge_as_docker(yard: tuple[Yard, netenv.NetEnv]) -> None:
+    y, ne = yard
+    y.env.pop("DOCKYARD_NETWORK", None)  # the built-in default, not an override
+    srv = y("run", "-d", "--name", "srv", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc").stdout.strip()
+    assert y("inspect", "-f", "{{.HostConfig.NetworkMode}}", "srv").stdout.strip() == "bridge"
+    ip = y("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "srv").stdout.strip()
+    prefix = ne.subnet.rpartition(".")[0] + "."
+    assert ip.startswith(prefix)
+    mine = y("run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0").stdout
+    assert f"inet {prefix}" in mine and ip not in mine
+    # by address, as a docker user would on the default bridge (ours also resolves names there)
+    assert y("run", "--rm", "busybox", "wget", "-qO-", f"http://{ip}/hostname").stdout == f"{srv[:12]}\n"
+    y("rm", "-f", "srv")
+    assert ne.stray() == []

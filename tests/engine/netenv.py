@@ -85,6 +85,26 @@ def make(data_root: Path, state_dir: Path) -> NetEnv:
     return NetEnv(f"dy{uuid.uuid4().hex[:8]}", free_subnet(), data_root, state_dir)
 
 
+def kill(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL *pid* and wait until it has exited (and let go of its sockets): a crash in the past."""
+    import os
+    import signal
+    import time
+
+    os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)  # our child (a helper a test's own Net started)
+        return
+    except ChildProcessError:
+        pass
+    deadline = time.monotonic() + timeout  # someone else's child: gone once its parent reaps it
+    while Path(f"/proc/{pid}").exists():
+        stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}").exists() else ""
+        if stat.rpartition(")")[2].split()[:1] == ["Z"] or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

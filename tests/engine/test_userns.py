@@ -77,8 +77,8 @@ def open_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _yard(*args: str, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([DOCKYARD, *args], env={**os.environ, **(env or {})}, capture_output=True,
-                          text=True, timeout=90)
+    env = {**os.environ, "DOCKYARD_NETWORK": "none", **(env or {})}  # not a networking test: no bridge
+    proc = subprocess.run([DOCKYARD, *args], env=env, capture_output=True, text=True, timeout=90)
     assert (proc.returncode == 0) == ok, f"dockyard {' '.join(args)}: {proc.stderr}"
     return proc
 

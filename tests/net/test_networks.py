@@ -51,3 +51,19 @@ def test_internal_network_is_not_masqueraded(net) -> None:
 
 def test_forwarding_is_on_once_a_bridge_exists(net) -> None:
     assert bridge.FORWARD.read_text().strip() == "1"
+
+
+def test_a_second_data_root_on_the_same_subnet_is_told_what_to_change(net, tmp_path) -> None:
+    from dockyard.net import Net, NetConfig
+
+    taken = net.inspect_network("bridge").subnet
+    other = Net(NetConfig(data_root=tmp_path / "root2", state_dir=tmp_path / "state2",
+                          instance=net.config.instance + "b", default_subnet=taken,
+                          default_bridge=net.config.instance + "b"))
+    try:
+        with pytest.raises(Conflict, match=r"another dockyard data root or instance; .*DOCKYARD_NET_INSTANCE"):
+            other.inspect_network("bridge")
+        assert not bridge.link_exists(net.config.instance + "b")  # nothing made
+    finally:
+        other.purge()
+        other.close()

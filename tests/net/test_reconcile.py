@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from dockyard.net import bridge, ipam, nat, procs, sandbox
+from tests.engine import netenv
 
 pytestmark = pytest.mark.privileged
 
@@ -49,10 +50,10 @@ def test_missing_pieces_of_live_pods_come_back(make_net, httpd) -> None:
     loop_port = next(p for p in a.ports if p.host_ip == "127.0.0.1")
     host_if = bridge.host_ifname(net.config.instance, a.pod_id, "bridge")
     # Damage: proxy killed, host veth deleted, nft table flushed, the DNS process killed.
-    os.kill(loop_port.proxy_pid, signal.SIGKILL)
+    netenv.kill(loop_port.proxy_pid)
     bridge.delete_link(host_if)
     nat.drop(net.config.instance)
-    os.kill(net.ctx.store.dns_pid("bridge"), signal.SIGKILL)
+    netenv.kill(net.ctx.store.dns_pid("bridge"))
     # A "restarted daemon": a new Net on the same data root reconciles.
     again = make_net()
     report = again.reconcile(live={a.pod_id})

@@ -2,10 +2,11 @@
 
 Lifecycle:
 
-* start — open the backend, resume watching containers that are running (their shims outlived
-  the previous daemon, so nothing needs restarting), listen on the unix socket (0660, group
-  ``dockyard``), optionally ``/var/run/docker.sock``, TCP with mutual TLS, and the embedded
-  registry on its own TCP port;
+* start — open the backend, reconcile networking with the records (strays of a crash removed,
+  lost veths and port proxies of running containers restored), resume watching containers that
+  are running (their shims outlived the previous daemon, so nothing needs restarting), listen on
+  the unix socket (0660, group ``dockyard``), optionally ``/var/run/docker.sock``, TCP with mutual
+  TLS, and the embedded registry on its own TCP port;
 * SIGTERM/SIGINT — stop accepting, end the long-lived streams at once (attach, wait, ``logs -f``,
   events, stats: they last as long as a container, so waiting for them would always cost the whole
   grace), give the other in-flight requests ``shutdown_grace`` seconds, close; the containers keep
@@ -100,6 +101,22 @@ async def _resume(backend: Backend) -> None:
         watch(backend, rec)
 
 
+async def _reconcile_network(backend: Backend) -> None:
+    """Make the kernel match the records before serving (``dockyard.net``'s reconcile, forced).
+
+    After a crash or a reboot the host may hold interfaces, addresses, nft rules, pinned netns and
+    port proxies of containers that no longer exist, and miss those of containers that still run
+    (a lost veth, a dead proxy).  Sandboxes without a container are torn down, live ones restored.
+    A failure here is logged, not fatal: the Docker API stays useful for everything else.
+    """
+    from dockyard.engine import network
+
+    try:
+        await backend.call(lambda engine: network.reconcile(engine, force=True))
+    except Exception as e:  # any failure: keep serving, say what is off
+        _log.warning("network reconcile at start failed (containers' networking may be incomplete): %s", e)
+
+
 async def serve(config: DaemonConfig, *, ready: Callable[[list[str]], None] | None = None) -> None:
     from dockyard.dockerapi.app import make_app
 
@@ -113,6 +130,7 @@ async def serve(config: DaemonConfig, *, ready: Callable[[list[str]], None] | No
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=config.shutdown_grace,
                            access_log=access if access.isEnabledFor(logging.DEBUG) else None)
     await runner.setup()
+    await _reconcile_network(backend)  # before listening: no request sees half-restored networking
     addresses = []
     ours: list[tuple[Path, int]] = []
     tasks: list[asyncio.Task] = []

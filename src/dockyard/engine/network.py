@@ -4,7 +4,7 @@
 before the bundle is written: config.json joins ``attachment.netns_path`` and the container's
 /etc/hosts and /etc/resolv.conf come from the attachment.  ``container:NAME`` joins another
 container's namespace and copies its files; ``none`` and ``host`` never touch ``dockyard.net`` (nor
-import it: pyroute2 costs ~30 ms on every ``dockyard run``).
+import it: pyroute2's netlink client costs ~65 ms on every ``dockyard run``).
 
 Which ``dockyard.net`` instance the engine talks to comes from the environment, so that tests and
 a second engine on one host keep their bridges, tables and subnets apart::
@@ -28,6 +28,13 @@ _log = log.get("engine")
 
 _SETTINGS = {"DOCKYARD_NET_INSTANCE": "instance", "DOCKYARD_NET_BRIDGE": "default_bridge",
              "DOCKYARD_NET_SUBNET": "default_subnet", "DOCKYARD_NET_POOL": "pool"}
+
+
+def default_network() -> str:
+    """``--network`` when none is given: ``$DOCKYARD_NETWORK``, else ``bridge`` as root (docker's
+    default) and ``none`` rootless — a bridge needs a user-mode network stack there (docker and podman
+    use slirp4netns/pasta), which we do not have; see docs/net.md."""
+    return os.environ.get("DOCKYARD_NETWORK") or ("bridge" if os.geteuid() == 0 else "none")
 
 
 def uses_net(opts) -> bool:
@@ -57,7 +64,7 @@ def net(engine):
 
 
 def store(engine):
-    """``net.db`` alone, for reads on hot paths (``ps``, ``sweep``): no pyroute2 import (~100 ms)."""
+    """``net.db`` alone, for reads on hot paths (``ps``, ``sweep``): no pyroute2 import (~65 ms)."""
     if getattr(engine, "_net", None) is not None:
         return engine._net.ctx.store
     existing = getattr(engine, "_net_store", None)

@@ -1,4 +1,4 @@
-"""Bridges and veth pairs, through netlink (pyroute2).
+"""Bridges and veth pairs, through netlink (pyroute2's client, imported on first use: :mod:`.netlink`).
 
 Every interface we create carries an ``ifalias`` of the form ``dockyard:<instance>:<what>``; the
 alias is how the reconciler tells our interfaces from everybody else's, so it never touches an
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from typing import TYPE_CHECKING
 
 from dockyard.base.errors import Conflict, Internal
-from dockyard.net import sandbox
+from dockyard.net import netlink, sandbox
+
+if TYPE_CHECKING:
+    from pyroute2.iproute.linux import IPRoute
 
 FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
 
@@ -37,7 +38,7 @@ def _index(ipr: IPRoute, name: str) -> int | None:
 
 def ensure_bridge(name: str, gateway: str, prefixlen: int, *, instance: str) -> None:
     """Create (or repair) bridge *name* with *gateway*/*prefixlen*, up.  Idempotent."""
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         idx = _index(ipr, name)
         if idx is None:
             ipr.link("add", ifname=name, kind="bridge")
@@ -61,25 +62,25 @@ def enable_forwarding() -> None:
 
 
 def delete_link(name: str) -> None:
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         idx = _index(ipr, name)
         if idx is not None:
             try:
                 ipr.link("del", index=idx)
-            except NetlinkError as e:
+            except netlink.netlink_error() as e:
                 if e.code != 19:  # ENODEV: went away meanwhile
                     raise
 
 
 def link_exists(name: str) -> bool:
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         return _index(ipr, name) is not None
 
 
 def owned_links(instance: str) -> dict[str, str]:
     """ifname → alias for every host interface this *instance* created."""
     prefix = f"dockyard:{instance}:"
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         return {
             link.get("ifname"): link.get("ifalias")
             for link in ipr.get_links()
@@ -93,7 +94,7 @@ def add_veth(*, instance: str, host: str, bridge: str, netns: Path, ifname: str,
 
     *gateway* (when given) becomes the pod's default route.  On failure nothing is left behind.
     """
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         br = _index(ipr, bridge)
         if br is None:
             raise Internal(f"bridge {bridge!r}: missing; run reconcile or recreate the network")

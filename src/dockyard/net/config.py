@@ -21,6 +21,11 @@ from dockyard.base.errors import InvalidArgument
 from dockyard.net.store import Store
 
 DEFAULT_NETWORK = "bridge"
+DEFAULT_SUBNET = "10.88.0.0/16"
+#: Where the ``bridge`` network goes when :data:`DEFAULT_SUBNET` is taken by a host route — Podman's
+#: default network is 10.88.0.0/16 too.  Docker's default pools, minus docker0's own 172.17.0.0/16.
+#: An explicitly configured subnet never moves.
+DEFAULT_SUBNET_FALLBACKS = tuple(f"172.{i}.0.0/16" for i in range(18, 32))
 _INSTANCE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -30,7 +35,7 @@ class NetConfig:
     state_dir: Path
     instance: str = "dockyard"
     #: the ``bridge`` network, created on first use (Docker's ``docker0`` is 172.17.0.0/16).
-    default_subnet: str = "10.88.0.0/16"
+    default_subnet: str = DEFAULT_SUBNET
     default_bridge: str = "dockyard0"
     #: pool that user networks without ``--subnet`` get a /24 from.
     pool: str = "10.89.0.0/16"
@@ -55,6 +60,11 @@ class NetConfig:
     @property
     def netns_dir(self) -> Path:
         return self.state_dir / "netns"
+
+    @property
+    def firewall_stamp(self) -> Path:
+        """What this boot last put in our nft table (see :func:`dockyard.net.nat.sync`)."""
+        return self.state_dir / f"net-{self.instance}.firewall"
 
 
 @dataclass(slots=True)
@@ -95,3 +105,14 @@ class Context:
     @property
     def instance(self) -> str:
         return self.config.instance
+
+    def sync_firewall(self, *, force: bool = False) -> None:
+        """Our nft table from the rows; skipped when it would not change, unless *force* (reconcile)."""
+        from dockyard.net import nat
+
+        nat.sync(self.store, self.instance, self.config.firewall, stamp=self.config.firewall_stamp, force=force)
+
+    def drop_firewall(self) -> None:
+        from dockyard.net import nat
+
+        nat.drop(self.instance, self.config.firewall, stamp=self.config.firewall_stamp)

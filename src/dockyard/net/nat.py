@@ -21,10 +21,12 @@ our own; ``firewall`` ("auto", "nft", "iptables") picks the backend.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 from dockyard.base.errors import FailedPrecondition, Internal, InvalidArgument
 from dockyard.net import iptables
@@ -80,22 +82,60 @@ def render(store: Store, table: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sync(store: Store, table: str, firewall: str = "auto") -> None:
-    """Replace our table with the one the database describes (or drop it when there is nothing)."""
-    if backend(firewall) == "iptables":
-        iptables.sync(store, table)
+def sync(store: Store, table: str, firewall: str = "auto", *, stamp: Path | None = None,
+         force: bool = False) -> None:
+    """Replace our table with the one the database describes (or drop it when there is nothing).
+
+    With *stamp* (a file under the state dir), a table identical to the one this boot last applied
+    is not applied again: most pod changes (no published port) leave the rules as they were, and
+    each ``nft`` run costs ~15 ms of every ``run`` and ``rm``.  A table changed behind our back
+    (``nft flush ruleset``) is put back by a sync with *force*: the reconcile at daemon start.
+    """
+    kind = backend(firewall)
+    key = _key(store, table, kind) if stamp is not None else ""
+    if stamp is not None and not force and _read(stamp) == key:
         return
-    script = f"add table ip {table}\ndelete table ip {table}\n"
-    if store.networks():
-        script += render(store, table)
-    _run(["-f", "-"], script)
+    _forget(stamp)  # while applying, nothing is known to be in place
+    if kind == "iptables":
+        iptables.sync(store, table)
+    else:
+        script = f"add table ip {table}\ndelete table ip {table}\n"
+        if store.networks():
+            script += render(store, table)
+        _run(["-f", "-"], script)
+    if stamp is not None:
+        stamp.parent.mkdir(parents=True, exist_ok=True, mode=0o711)
+        stamp.write_text(key)
 
 
-def drop(table: str, firewall: str = "auto") -> None:
+def drop(table: str, firewall: str = "auto", *, stamp: Path | None = None) -> None:
+    _forget(stamp)
     if backend(firewall) == "iptables":
         iptables.drop(table)
         return
     _run(["-f", "-"], f"add table ip {table}\ndelete table ip {table}\n")
+
+
+def _key(store: Store, table: str, kind: str) -> str:
+    """What was applied, and in which boot (a reboot empties the kernel's tables, not our files)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    text = f"{boot}\n{kind}\n{render(store, table)}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read(stamp: Path) -> str:
+    try:
+        return stamp.read_text()
+    except OSError:
+        return ""
+
+
+def _forget(stamp: Path | None) -> None:
+    if stamp is not None:
+        stamp.unlink(missing_ok=True)
 
 
 def exists(table: str, firewall: str = "auto") -> bool:

@@ -12,12 +12,10 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-from pyroute2 import IPRoute
-
 from dockyard.base import ids
 from dockyard.base.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ResourceExhausted
-from dockyard.net import bridge, dnsproc, ipam, nat
-from dockyard.net.config import DEFAULT_NETWORK, Context
+from dockyard.net import bridge, dnsproc, ipam, netlink
+from dockyard.net.config import DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_SUBNET_FALLBACKS, Context
 from dockyard.net.store import NetworkRow
 
 
@@ -74,17 +72,41 @@ def realize(ctx: Context, row: NetworkRow) -> None:
     prefix = ipaddress.IPv4Network(row.subnet).prefixlen
     bridge.ensure_bridge(row.bridge, row.gateway, prefix, instance=ctx.instance)
     bridge.enable_forwarding()
-    nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+    ctx.sync_firewall()
     dnsproc.ensure(ctx, row)
 
 
 def ensure_default(ctx: Context) -> NetworkRow:
     row = ctx.store.network(DEFAULT_NETWORK)
     if row is None:
-        create(ctx, DEFAULT_NETWORK, subnet=ctx.config.default_subnet, bridge_name=ctx.config.default_bridge)
+        subnet = ctx.config.default_subnet
+        if subnet == DEFAULT_SUBNET:  # the built-in default steps aside; a configured one does not
+            subnet = pick_default_subnet((DEFAULT_SUBNET, *DEFAULT_SUBNET_FALLBACKS), _host_routes())
+        create(ctx, DEFAULT_NETWORK, subnet=subnet, bridge_name=ctx.config.default_bridge)
         row = ctx.store.network(DEFAULT_NETWORK)
     assert row is not None
     return row
+
+
+def pick_default_subnet(candidates: tuple[str, ...], routes: list[tuple[str, bool]]) -> str:
+    """The first candidate no foreign host route overlaps; *routes* are (cidr, made by dockyard).
+
+    A route of one of our own bridges is not a reason to move: creating the network then fails
+    with the message that says which settings to change (two data roots sharing an instance).
+    """
+    foreign = [ipaddress.IPv4Network(cidr, strict=False) for cidr, ours in routes if not ours]
+    for cidr in candidates:
+        if not any(ipaddress.IPv4Network(cidr).overlaps(r) for r in foreign):
+            return cidr
+    return candidates[0]  # all taken: create() says so
+
+
+def _host_routes() -> list[tuple[str, bool]]:
+    with netlink.iproute() as ipr:
+        ours = {link.get("index") for link in ipr.get_links()
+                if (link.get("ifalias") or "").startswith("dockyard:")}
+        return [(f"{r.get('RTA_DST')}/{r['dst_len']}", r.get("RTA_OIF") in ours)
+                for r in ipr.get_routes(family=2, table=254) if r.get("RTA_DST") and r["dst_len"]]
 
 
 def get_row(ctx: Context, name_or_id: str) -> NetworkRow:
@@ -114,7 +136,7 @@ def remove(ctx: Context, name_or_id: str, *, force: bool = False) -> None:
     dnsproc.stop(ctx, row.name)
     bridge.delete_link(row.bridge)
     ctx.store.delete_network(row.name)
-    nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+    ctx.sync_firewall()
 
 
 def _free_subnet(ctx: Context) -> str:
@@ -133,8 +155,14 @@ def _check_overlap(ctx: Context, subnet: str) -> None:
     for other in ctx.store.networks():
         if net.overlaps(ipaddress.IPv4Network(other.subnet)):
             raise Conflict(f"subnet {subnet}: overlaps network {other.name!r} ({other.subnet})")
-    with IPRoute() as ipr:
+    with netlink.iproute() as ipr:
         for route in ipr.get_routes(family=2, table=254):
             dst, plen = route.get("RTA_DST"), route["dst_len"]
             if dst and plen and net.overlaps(ipaddress.IPv4Network(f"{dst}/{plen}", strict=False)):
+                link = (ipr.get_links(route.get("RTA_OIF")) or [{}])[0] if route.get("RTA_OIF") else {}
+                if (link.get("ifalias") or "").startswith("dockyard:"):
+                    # e.g. two data roots on one host, both with the default instance and dockyard0
+                    raise Conflict(f"subnet {subnet}: used by bridge {link.get('ifname')!r} of another dockyard "
+                                   "data root or instance; give this one its own DOCKYARD_NET_INSTANCE, "
+                                   "DOCKYARD_NET_BRIDGE and DOCKYARD_NET_SUBNET, or use --network none")
                 raise Conflict(f"subnet {subnet}: overlaps the host route {dst}/{plen}; choose another")

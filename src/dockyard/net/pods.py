@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from dockyard.net import bridge, dnsproc, ipam, nat, networks, ports, sandbox
+from dockyard.net import bridge, dnsproc, ipam, networks, ports, sandbox
 from dockyard.net.config import Context
 from dockyard.net.ports import PortSpec
 from dockyard.net.store import PortRow
@@ -68,7 +68,7 @@ def attach(ctx: Context, pod_id: str, *, network: str = "bridge", name: str = ""
             connect(ctx, pod_id, network, aliases=aliases, ip=ip, sync=False)
             first = ctx.store.endpoints(pod_id=pod_id)[0]
             ports.publish(ctx.store, ctx.instance, pod_id, first.address, list(port_specs))
-        nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+        ctx.sync_firewall()
     except BaseException:
         detach(ctx, pod_id)
         raise
@@ -113,7 +113,7 @@ def connect(ctx: Context, pod_id: str, network: str, *, aliases: tuple[str, ...]
                     ifname=ifname, address=address, prefixlen=ipaddress.IPv4Network(row.subnet).prefixlen,
                     gateway=row.gateway if not existing else None)
     if sync:
-        nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+        ctx.sync_firewall()
     return address
 
 
@@ -127,7 +127,7 @@ def disconnect(ctx: Context, pod_id: str, network: str, *, sync: bool = True) ->
         c.execute("DELETE FROM endpoints WHERE pod_id = ? AND network = ?", (pod_id, row.name))
     ipam.release(ctx.store, row.name, pod_id)
     if sync:
-        nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+        ctx.sync_firewall()
 
 
 def detach(ctx: Context, pod_id: str) -> None:
@@ -140,4 +140,4 @@ def detach(ctx: Context, pod_id: str) -> None:
     sandbox.remove(netns_path(ctx, pod_id))
     with ctx.store.write() as c:
         c.execute("DELETE FROM sandboxes WHERE pod_id = ?", (pod_id,))
-    nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+    ctx.sync_firewall()

@@ -26,6 +26,11 @@ def spawn(module: str, args: list[str], socks: list[socket.socket]) -> int:
         argv, pass_fds=fds, start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    # Popen returns once exec has begun, but the kernel sets up the new argv a moment later: until
+    # then /proc/<pid>/cmdline is empty and the helper is not recognisable as ours (is_ours, stop).
+    deadline = time.monotonic() + 5
+    while not any(cmdline(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.0005)
     return proc.pid
 
 
@@ -64,17 +69,33 @@ def stop(pid: int, module: str, instance: str, *, timeout: float = 2.0) -> None:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not is_ours(pid, module, instance):
-            return
-        time.sleep(0.01)
+    if _gone(pid, module, instance, timeout):
+        return
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
-    _reap(pid)
+        return
+    _gone(pid, module, instance, timeout)  # a killed process still holds its sockets until it exits
+
+
+def _gone(pid: int, module: str, instance: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        _reap(pid)
+        if not is_ours(pid, module, instance) and not _exiting(pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)  # a helper exits within a few ms of SIGTERM; this wait is on every rm -f
+
+
+def _exiting(pid: int) -> bool:
+    """Killed but not yet dead: its memory (cmdline) is gone, its open files are not yet closed."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X") and not any(cmdline(pid))
 
 
 def _reap(pid: int) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base import log
-from dockyard.net import bridge, nat, networks, pods, procs, sandbox
+from dockyard.net import bridge, networks, pods, procs, sandbox
 from dockyard.net.config import Context
 from dockyard.net.ports import PortSpec, start_proxy
 
@@ -41,7 +41,7 @@ def reconcile(ctx: Context, live: set[str] | dict[str, int] | None = None) -> Re
         networks.realize(ctx, row)
     _restore_pods(ctx, live if isinstance(live, dict) else {}, report)
     _sweep(ctx, report)
-    nat.sync(ctx.store, ctx.instance, ctx.config.firewall)
+    ctx.sync_firewall(force=True)  # also puts back a table flushed behind our back
     return report
 
 
@@ -118,4 +118,4 @@ def purge(ctx: Context) -> None:
     for row in ctx.store.networks():
         networks.remove(ctx, row.name, force=True)
     _sweep(ctx, Report())
-    nat.drop(ctx.instance, ctx.config.firewall)
+    ctx.drop_firewall()

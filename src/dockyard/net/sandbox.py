@@ -15,11 +15,13 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
-
-from pyroute2 import IPRoute
+from typing import TYPE_CHECKING, TypeVar
 
 from dockyard.base.errors import AlreadyExists, Internal
+from dockyard.net.netlink import iproute
+
+if TYPE_CHECKING:
+    from pyroute2.iproute.linux import IPRoute
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
@@ -64,7 +66,7 @@ def create(path: Path) -> Path:
         _check(_libc.unshare(CLONE_NEWNET), f"netns {path}: unshare")
         _check(_libc.mount(b"/proc/thread-self/ns/net", bytes(path), b"none", MS_BIND, None),
                f"netns {path}: bind mount")
-        with IPRoute() as ipr:  # this thread is in the new namespace: so is the netlink socket
+        with iproute() as ipr:  # this thread is in the new namespace: so is the netlink socket
             ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
 
     try:
@@ -109,7 +111,7 @@ def netlink(path: Path, fn: Callable[[IPRoute], T]) -> T:
     """
 
     def inside() -> T:
-        with IPRoute() as ipr:
+        with iproute() as ipr:
             return fn(ipr)
 
     return run_in(path, inside)
