@@ -20,22 +20,21 @@ import click
 @click.option("--shutdown-grace", type=float,
               help="Seconds requests in flight get after SIGTERM (default 5; streams end at once).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="dockyard.toml with [daemon], [registry], [registries] sections.")
+              help="dockyard.toml with [daemon], [registry], [registries], [networks] sections.")
 def serve(socket_path: Path | None, docker_socket: bool, tcp: str | None, tls_cert: Path | None,
           tls_key: Path | None, tls_ca: Path | None, registry_listen: str | None, shutdown_grace: float | None,
           config_path: Path | None) -> None:
     """Run the daemon: docker, docker-py and testcontainers talk to it through DOCKER_HOST."""
     import asyncio
+    import os
 
-    from dockyard.base.errors import InvalidArgument
     from dockyard.dockerapi import config, daemon
 
-    if tcp and not (tls_cert and tls_key) and not tcp.startswith(("127.", "localhost")):
-        raise InvalidArgument(f"--tcp {tcp}: refusing to serve the API unencrypted off loopback; "
-                              "add --tls-cert/--tls-key/--tls-ca")
     cfg = config.load(config_path, socket=socket_path, docker_socket=docker_socket, tcp=tcp, tls_cert=tls_cert,
                       tls_key=tls_key, tls_ca=tls_ca, registry_listen=registry_listen,
                       shutdown_grace=shutdown_grace)
+    # [networks] and [registries] reach the engine and the registry client through their variables
+    os.environ.update(cfg.environment())
 
     def ready(addresses: list[str]) -> None:
         click.echo(f"dockyard serving the Docker API on {', '.join(addresses)}", err=True)

@@ -53,7 +53,9 @@ def container_doc(engine, rec, data_root) -> dict[str, Any]:
     host = doc["HostConfig"]
     host.update({"NetworkMode": network, "PortBindings": extra.get("PortBindings") or {},
                  "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "Privileged": False,
-                 "LogConfig": {"Type": "json-file", "Config": {}}, "PublishAllPorts": False})
+                 "LogConfig": {"Type": "json-file", "Config": {}},
+                 "PublishAllPorts": bool(getattr(rec.options, "publish_all", False)),
+                 "Dns": list(getattr(rec.options, "dns", None) or [])})
     attach = extra.get("Attach") or [False, True, True]
     doc["Config"].update({"ExposedPorts": extra.get("ExposedPorts") or {}, "AttachStdin": bool(attach[0]),
                           "AttachStdout": bool(attach[1]), "AttachStderr": bool(attach[2]),

@@ -22,8 +22,28 @@ HEADERS = {"API-Version": API_VERSION, "Docker-Experimental": "false", "Ostype":
            "Pragma": "no-cache"}
 
 
+def _version_error(text: str | None) -> str | None:
+    """Docker's refusal of a ``/vX.Y`` prefix outside [MIN_VERSION, API_VERSION] (clients negotiate first)."""
+    if not text:
+        return None
+    asked = tuple(int(p) for p in text.split("."))
+    if asked < tuple(int(p) for p in MIN_VERSION.split(".")):
+        return (f"client version {text} is too old. Minimum supported API version is {MIN_VERSION}, "
+                "please upgrade your client to a newer version")
+    if asked > tuple(int(p) for p in API_VERSION.split(".")):
+        return f"client version {text} is too new. Maximum supported API version is {API_VERSION}"
+    return None
+
+
 @web.middleware
 async def headers_middleware(request: web.Request, handler):
+    refused = _version_error(request.match_info.get("version"))
+    if refused:
+        from dockyard.dockerapi.errors import error_response
+
+        resp = error_response(400, refused)
+        resp.headers.update(HEADERS)
+        return resp
     resp = await handler(request)
     if not resp.prepared:
         for k, v in HEADERS.items():
@@ -86,8 +106,19 @@ async def info(request: web.Request) -> web.Response:
         "Runtimes": {"dockyard": {"path": "dockyard-runc"}, "runc": {"path": "runc"}},
         "DefaultRuntime": "dockyard", "Swarm": {"LocalNodeState": "inactive"}, "Labels": [],
         "SecurityOptions": ["name=seccomp,profile=builtin"], "Warnings": None,
-        "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": []},
+        "RegistryConfig": await backend.run(_registry_config, backend.data_root),
     })
+
+
+def _registry_config(data_root: Path) -> dict:
+    """What ``docker info`` shows under Registry Mirrors / Insecure Registries: the pull settings in force."""
+    from dockyard.registry.client.settings import ClientSettings
+
+    settings = ClientSettings.load(data_root)
+    return {"IndexConfigs": {h: {"Name": h, "Mirrors": [], "Secure": False, "Official": False}
+                             for h in sorted(settings.insecure_registries)},
+            "InsecureRegistryCIDRs": ["127.0.0.0/8"] if settings.loopback_insecure else [],
+            "Mirrors": list(settings.mirrors)}
 
 
 def _daemon_id(root) -> str:

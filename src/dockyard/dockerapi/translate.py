@@ -35,6 +35,16 @@ HOST_FIELDS = {
     "MaskedPaths", "ReadonlyPaths", "Init",
 }
 
+#: fields we cannot honour → the values that mean "not asked for" (what the docker CLI and docker-py
+#: send by default).  Anything else is refused rather than dropped: `--add-host`, `--ulimit`,
+#: `--sysctl`, `--pid host` … that silently did nothing would fail later, far from the cause.
+_UNSET: tuple[Any, ...] = (None, "", [], {})
+UNSUPPORTED: dict[str, tuple[Any, ...]] = {
+    **{k: _UNSET for k in ("Devices", "DeviceRequests", "DeviceCgroupRules", "ExtraHosts", "Ulimits", "Sysctls",
+                           "DnsOptions", "DnsSearch", "Links", "VolumesFrom", "GroupAdd", "PidMode", "UTSMode")},
+    "IpcMode": (*_UNSET, "private", "shareable"),
+}
+
 
 @dataclass
 class Plan:
@@ -72,9 +82,10 @@ def plan(body: dict[str, Any], *, name: str | None, volume_dir) -> Plan:
     if host.get("Privileged"):
         raise InvalidArgument("HostConfig.Privileged: privileged containers are not supported by dockyard; "
                               "add the capabilities you need with CapAdd instead")
-    for key in ("Devices", "DeviceRequests"):
-        if host.get(key):
-            raise InvalidArgument(f"HostConfig.{key}: not supported by dockyard")
+    for key in UNSUPPORTED:
+        if host.get(key) not in UNSUPPORTED[key]:
+            raise InvalidArgument(f"HostConfig.{key}: not supported by dockyard ({key} {host[key]!r} would "
+                                  "be silently ignored); leave it out")
     entry = body.get("Entrypoint")
     entrypoint = None if entry is None else _list(entry, "Entrypoint")
     if entrypoint == [""]:  # `--entrypoint ""` clears the image's entrypoint
@@ -84,6 +95,9 @@ def plan(body: dict[str, Any], *, name: str | None, volume_dir) -> Plan:
     volumes, named = _binds(host, volume_dir)
     network = host.get("NetworkMode") or "default"
     ports = _ports(host.get("PortBindings") or {})
+    if host.get("PublishAllPorts"):  # -P also covers the create body's ExposedPorts (`--expose`)
+        bound = set(host.get("PortBindings") or {})
+        ports += [k if "/" in k else f"{k}/tcp" for k in body.get("ExposedPorts") or {} if k not in bound]
     engine_network, warn = _network(network, ports)
     warnings += warn
     if engine_network == "host":
@@ -100,6 +114,7 @@ def plan(body: dict[str, Any], *, name: str | None, volume_dir) -> Plan:
         runtime=host.get("Runtime") if host.get("Runtime") not in (None, "", "runc-default") else None,
         tty=bool(body.get("Tty")), interactive=bool(body.get("OpenStdin")),
         auto_remove=bool(host.get("AutoRemove")), labels=dict(body.get("Labels") or {}),
+        dns=_list(host.get("Dns"), "Dns"),
     )
     if ENGINE_NETWORKS and engine_network not in ("host", "none"):
         opts.ports = ports  # type: ignore[attr-defined]
