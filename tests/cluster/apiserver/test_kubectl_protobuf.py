@@ -43,9 +43,9 @@ TYPED = {
                 "--annotation=a=b", "--default-backend=svc1:80"],
 }
 
-#: Typed commands whose kind the server does not serve yet (404), and autoscale, which needs a target
-#: (kubectl 1.32 posts autoscaling/v1, also unserved): their bodies must decode all the same.
-UNSERVED = {
+#: Typed commands of the policy kinds, and autoscale, which needs a target (kubectl 1.32 posts
+#: autoscaling/v1, which the server stores as v2): decoded and accepted as the others.
+POLICY = {
     "quota": ["quota", "pb-q", "--hard=cpu=1,memory=1Gi,pods=10", "--scopes=BestEffort"],
     "priorityclass": ["priorityclass", "pb-pc", "--value=0", "--description=x", "--preemption-policy=Never"],
     "pdb-min": ["pdb", "pb-pdb", "--selector=app=x", "--min-available=50%"],
@@ -84,10 +84,10 @@ def test_typed_create_bodies_decode_to_what_kubectl_prints(server, namespace, ve
     assert server.kubectl("get", "-n", namespace, "cm,secret,deploy,svc,job,cj,role,rolebinding,ingress",
                           "-o", "name", version=version).stdout == ""
     server.kubectl("create", "-n", namespace, "deployment", "target", "--image=busybox", version=version)
-    for what, args in [*(("create", a) for a in UNSERVED.values()),
+    for what, args in [*(("create", a) for a in POLICY.values()),
                        ("autoscale", ["deployment", "target", "--min=2", "--max=5", "--cpu-percent=80"])]:
         ns = ("-n", namespace)
-        sent = server.kubectl(what, *ns, "--dry-run=server", "-v=9", *args, version=version, check=False)
+        sent = server.kubectl(what, *ns, "--dry-run=server", "-v=9", *args, version=version)
         printed = server.kubectl(what, *ns, "--dry-run=client", "-o", "json", *args, version=version).stdout
         assert decode_object(logged_body(sent.stderr)) == without_nulls(json.loads(printed)), args
 
@@ -114,9 +114,12 @@ def test_typed_commands_work_end_to_end(server, namespace, version) -> None:
     assert run("create", *ns, "ingress", "web", "--rule=web.example/*=web:80") == \
         "ingress.networking.k8s.io/web created\n"
     assert run("scale", *ns, "deployment", "web", "--replicas=3") == "deployment.apps/web scaled\n"
-    if version != "1.32":  # kubectl 1.32's autoscale posts autoscaling/v1, which is not served (v2 is)
-        assert run("autoscale", *ns, "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80") == \
-            "horizontalpodautoscaler.autoscaling/web autoscaled\n"
+    # kubectl 1.32 posts autoscaling/v1, 1.33 autoscaling/v2: both land in the same stored object.
+    assert run("autoscale", *ns, "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80") == \
+        "horizontalpodautoscaler.autoscaling/web autoscaled\n"
+    assert run("create", *ns, "quota", "q", "--hard=pods=10") == "resourcequota/q created\n"
+    assert run("create", *ns, "pdb", "web", "--selector=app=web", "--min-available=1") == \
+        "poddisruptionbudget.policy/web created\n"
     assert run("auth", "can-i", "create", "deployments", *ns) == "yes\n"
     assert "system:admin" in run("auth", "whoami")
 
@@ -129,10 +132,11 @@ def test_typed_commands_work_end_to_end(server, namespace, version) -> None:
     assert svc["spec"]["ports"][0]["targetPort"] == 8080
     job = json.loads(run("get", *ns, "job", "once", "-o", "json"))
     assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
-    if version != "1.32":
-        hpa = json.loads(run("get", *ns, "hpa", "web", "-o", "json"))
-        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
-        assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 80
+    hpa = json.loads(run("get", *ns, "hpa", "web", "-o", "json"))
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 80
+    assert json.loads(run("get", *ns, "quota", "q", "-o", "json"))["spec"]["hard"] == {"pods": "10"}
+    assert json.loads(run("get", *ns, "pdb", "web", "-o", "json"))["spec"]["minAvailable"] == 1
     ing = json.loads(run("get", *ns, "ingress", "web", "-o", "json"))
     assert ing["spec"]["rules"][0]["http"]["paths"][0]["pathType"] == "Prefix"
 

@@ -192,7 +192,22 @@ def secret(obj: Obj) -> None:
 
 
 def hpa(obj: Obj) -> None:
+    """autoscaling/v2's SetDefaults: one replica at least, and 80% CPU when no metric is named."""
+    spec = obj.setdefault("spec", {})
+    if isinstance(spec, dict):
+        spec.setdefault("minReplicas", 1)
+        if not spec.get("metrics"):
+            spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                "type": "Utilization", "averageUtilization": 80}}}]
     _zero_status(obj, "desiredReplicas")
+
+
+def pdb(obj: Obj) -> None:
+    _zero_status(obj, "disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods")
+
+
+def priorityclass(obj: Obj) -> None:
+    obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
 
 
 def pvc(obj: Obj) -> None:
@@ -205,6 +220,7 @@ DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("apps", "StatefulSet"): statefulset, ("apps", "DaemonSet"): daemonset, ("batch", "Job"): job,
     ("batch", "CronJob"): cronjob, ("", "Service"): service, ("", "Namespace"): namespace,
     ("", "Secret"): secret, ("", "PersistentVolumeClaim"): pvc, ("autoscaling", "HorizontalPodAutoscaler"): hpa,
+    ("policy", "PodDisruptionBudget"): pdb, ("scheduling.k8s.io", "PriorityClass"): priorityclass,
 }
 
 

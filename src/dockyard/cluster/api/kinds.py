@@ -34,6 +34,9 @@ class Kind:
     crd: bool = False
     #: A review (SelfSubjectAccessReview …): create-only, answered at once, never stored.
     review: bool = False
+    #: Served in this version but stored as ``storage_version`` of the same group and plural
+    #: (autoscaling/v1 HPA is stored as v2); :mod:`.conversion` converts both ways.
+    storage_version: str = ""
 
     @property
     def singular(self) -> str:
@@ -92,6 +95,11 @@ BUILTIN: tuple[Kind, ...] = (
     Kind("batch", "v1", "CronJob", "cronjobs", short_names=("cj",), categories=_ALL, status=True),
     Kind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short_names=("hpa",),
          categories=_ALL, status=True),
+    Kind("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short_names=("hpa",),
+         categories=_ALL, status=True, storage_version="v2"),
+    Kind("", "v1", "ResourceQuota", "resourcequotas", short_names=("quota",), status=True),
+    Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short_names=("pc",)),
+    Kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",), status=True),
     Kind("networking.k8s.io", "v1", "Ingress", "ingresses", short_names=("ing",), status=True),
     Kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     Kind("coordination.k8s.io", "v1", "Lease", "leases"),

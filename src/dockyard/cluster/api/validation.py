@@ -14,6 +14,7 @@ from typing import Any
 
 from dockyard.cluster.api.errors import cause
 from dockyard.cluster.api.selectors import labels_match, selector_from_label_selector
+from dockyard.cluster.api.validation_policy import VALIDATORS as POLICY_VALIDATORS
 
 Obj = dict[str, Any]
 Causes = list[dict[str, str]]
@@ -194,6 +195,7 @@ VALIDATORS: dict[tuple[str, str], Callable[[Obj], Causes]] = {
     ("", "Pod"): _pod, ("apps", "Deployment"): _workload, ("apps", "ReplicaSet"): _workload,
     ("apps", "StatefulSet"): _workload, ("apps", "DaemonSet"): _workload, ("batch", "Job"): _job,
     ("", "Service"): _service, ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+    **POLICY_VALIDATORS,
 }
 
 

@@ -21,7 +21,7 @@ from dockyard.base import log
 from dockyard.base.errors import DockyardError
 from dockyard.cluster.api.errors import ApiError, NotAcceptable, NotFoundError, TooLarge, Unauthorized
 from dockyard.cluster.api.kinds import Registry
-from dockyard.cluster.apiserver import discovery, openapi
+from dockyard.cluster.apiserver import discovery, openapi, openapi_proto
 from dockyard.cluster.apiserver.auth import Authenticator, Authorizer, User
 from dockyard.cluster.apiserver.codec import Codec
 from dockyard.cluster.apiserver.encryption import Encryptor
@@ -140,8 +140,11 @@ class ApiServer:
 
     async def _openapi_v2(self, request: web.Request) -> web.Response:
         accept = request.headers.get("Accept", "")
+        first = accept.split(",")[0].split(";")[0].strip()
+        if first.startswith("application/com.github.proto-openapi.spec.v2"):  # kubectl's only request
+            return web.Response(body=self.openapi.v2_protobuf(), headers={"Content-Type": openapi_proto.CONTENT_TYPE})
         if "protobuf" in accept and "json" not in accept and "*/*" not in accept:
-            raise NotAcceptable("only application/json is served for /openapi/v2")
+            raise NotAcceptable("only application/json and the gnostic protobuf are served for /openapi/v2")
         return web.Response(body=self.openapi.v2(), content_type="application/json")
 
     async def _openapi_v3(self, request: web.Request) -> web.Response:

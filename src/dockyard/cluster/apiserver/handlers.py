@@ -125,17 +125,20 @@ class Handlers:
             except ValueError:
                 raise BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden "
                                  "for resourceVersion \"\"") from None
-        if selection.everything and not limit and not exact and not q.get("continue") and not wants_table(request):
+        if selection.everything and not limit and not exact and not q.get("continue") and not wants_table(request) \
+                and not kind.storage_version:
             return await self._stream_list(request, kind, prefix)
         raw, decoded, rev, token = await list_page(self.r.store, self.r.codec, prefix, selection,
                                                    limit=limit, token=q.get("continue", ""), revision=exact)
         meta: Obj = {"resourceVersion": str(rev)}
         if token:
             meta["continue"] = token
-        if wants_table(request):
-            objs = decoded if decoded is not None else [self.r.codec.decode(kv) for kv in raw]
-            for o in objs:
-                o["apiVersion"], o["kind"] = kind.api_version, kind.kind
+        if wants_table(request) or kind.storage_version:
+            objs = [self.r.present(kind, o) for o in
+                    (decoded if decoded is not None else [self.r.codec.decode(kv) for kv in raw])]
+            if not wants_table(request):  # stored in another version: converted item by item
+                return respond({"kind": kind.list_kind, "apiVersion": kind.api_version, "metadata": meta,
+                                "items": objs})
             return respond(tables.to_table(kind, objs, now=self.r.clock.now(), list_meta=meta,
                                            include_object=q.get("includeObject", "")))
         return web.Response(body=self._list_head(kind, meta) + b",".join(self.r.codec.raw(kv) for kv in raw) + b"]}\n",

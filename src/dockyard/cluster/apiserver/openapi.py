@@ -25,6 +25,8 @@ Obj = dict[str, Any]
 #: typed commands (create deployment, create secret …), which :mod:`dockyard.cluster.api.protobuf` decodes.
 SERVED_MINOR = 33
 QUERY = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
+PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json",
+               "application/strategic-merge-patch+json")
 
 
 def _schema_file() -> Path | None:
@@ -109,8 +111,12 @@ def _paths(kinds: list[Kind], ref_prefix: str, v3: bool) -> Obj:
         def op(verb: str, k: Kind = k, params: list[Obj] = params, body: Obj | None = body, ok: Obj = ok) -> Obj:
             o: Obj = {"operationId": f"{verb}{k.kind}", "x-kubernetes-action": verb,
                       "x-kubernetes-group-version-kind": _gvk_ext(k), "responses": ok, "parameters": params}
-            if body and verb in ("patch", "put", "post"):
+            if body and verb in ("put", "post"):
                 o["requestBody"] = body
+            elif v3 and verb == "patch":  # kubectl computes strategic patches from v3 only if listed here
+                patch_ref = {"schema": {"$ref": ref_prefix + "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}}
+                types = PATCH_TYPES[:3] if k.crd else PATCH_TYPES
+                o["requestBody"] = {"content": {t: patch_ref for t in types}, "required": True}
             return o
 
         paths[base] = {"post": op("post"), "get": op("list")}
@@ -143,7 +149,8 @@ def v3_document(registry: Registry, group: str, version: str) -> Obj | None:
     if not kinds:
         return None
     builtin = [gvk_index()[k.gvk] for k in kinds if k.gvk in gvk_index()]
-    roots = [*builtin, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "io.k8s.apimachinery.pkg.apis.meta.v1.Status"]
+    roots = [*builtin, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+             "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"]
     schemas = {n: _convert(definitions()[n], "#/components/schemas/") for n in _reachable(roots)}
     for k in kinds:
         if k.crd:
@@ -178,11 +185,12 @@ class OpenAPICache:
         self._key: Any = None
         self._v3: dict[str, bytes] = {}
         self._v2: bytes | None = None
+        self._v2_proto: bytes | None = None
 
     def _fresh(self) -> None:
         key = tuple(sorted((k.group, k.version, k.plural, id(k)) for k in self.registry.all()))
         if key != self._key:
-            self._key, self._v3, self._v2 = key, {}, None
+            self._key, self._v3, self._v2, self._v2_proto = key, {}, None, None
 
     def v3(self, name: str) -> bytes | None:
         self._fresh()
@@ -208,3 +216,12 @@ class OpenAPICache:
         if self._v2 is None:
             self._v2 = json.dumps(v2_document(self.registry), separators=(",", ":")).encode()
         return self._v2
+
+    def v2_protobuf(self) -> bytes:
+        """The v2 document in gnostic's protobuf encoding (what kubectl asks /openapi/v2 for)."""
+        self._fresh()
+        if self._v2_proto is None:
+            from dockyard.cluster.apiserver import openapi_proto
+
+            self._v2_proto = openapi_proto.document(json.loads(self.v2()))
+        return self._v2_proto

@@ -6,18 +6,21 @@ status subresource writes only ``status``; the main resource leaves ``status`` a
 that have the subresource.  Deletion honours finalizers (``deletionTimestamp`` first, removal when
 the last finalizer goes), and — until the controllers issue brings a garbage collector and a
 namespace controller — deletes dependents and namespace contents itself, so ``kubectl delete``
-returns as it does against a full cluster.
+returns as it does against a full cluster.  A kind served in a second version (autoscaling/v1
+HorizontalPodAutoscaler) is converted to its storage version on the way in and back on the way
+out (:meth:`Resources.present`), so every version reads and writes the same stored object.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from dockyard.base.clock import Clock, SystemClock, rfc3339
-from dockyard.cluster.api import defaults, validation
+from dockyard.cluster.api import conversion, defaults, validation, validation_policy
 from dockyard.cluster.api.errors import (
     AlreadyExistsError,
     BadRequest,
@@ -34,6 +37,12 @@ from dockyard.cluster.store import Event, KeyExists, RevisionConflict, Store
 
 Obj = dict[str, Any]
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SYSTEM_PRIORITY_CLASSES = {
+    "system-node-critical": (2000001000, "Used for system critical pods that must not be moved from their "
+                                         "current node."),
+    "system-cluster-critical": (2000000000, "Used for system critical pods that must run in the cluster, but "
+                                            "can be moved to another node if necessary."),
+}
 
 
 class Resources:
@@ -54,6 +63,13 @@ class Resources:
                     await self.create(ns, None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
                 except AlreadyExistsError:
                     pass
+        pc = self.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses")
+        for name, (value, why) in SYSTEM_PRIORITY_CLASSES.items():  # as kube-apiserver's bootstrap creates
+            if pc is not None and await self.store.get(pc.key(None, name)) is None:
+                try:
+                    await self.create(pc, None, {"metadata": {"name": name}, "value": value, "description": why})
+                except AlreadyExistsError:
+                    pass
         crd_kind = self.registry.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
         assert crd_kind is not None
         items, _, _ = await self.store.list(crd_kind.storage_prefix())
@@ -66,9 +82,11 @@ class Resources:
         kv = await self.store.get(kind.key(namespace, name))
         if kv is None:
             raise NotFoundError.of(kind.plural, name, kind.group)
-        return self._with_type(kind, self.codec.decode(kv))
+        return self.present(kind, self.codec.decode(kv))
 
     async def get_raw(self, kind: Kind, namespace: str | None, name: str) -> bytes:
+        if kind.storage_version:  # stored in another version: converted, so decoded
+            return json.dumps(await self.get(kind, namespace, name), separators=(",", ":")).encode()
         kv = await self.store.get(kind.key(namespace, name))
         if kv is None:
             raise NotFoundError.of(kind.plural, name, kind.group)
@@ -77,6 +95,27 @@ class Resources:
     def _with_type(self, kind: Kind, obj: Obj) -> Obj:
         obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
         return obj
+
+    def present(self, kind: Kind, obj: Obj) -> Obj:
+        """A decoded stored object as *kind*'s version shows it (typed, and converted if stored otherwise)."""
+        if not kind.storage_version:
+            return self._with_type(kind, obj)
+        return self._to_served(kind, self._with_type(self._storage_kind(kind), obj))
+
+    def _storage_kind(self, kind: Kind) -> Kind:
+        stored = self.registry.lookup(kind.group, kind.storage_version, kind.plural)
+        assert stored is not None, f"{kind.plural}.{kind.group}/{kind.storage_version} is not registered"
+        return stored
+
+    @staticmethod
+    def _to_served(kind: Kind, obj: Obj) -> Obj:
+        return conversion.convert(kind.group, kind.kind, obj, from_version=kind.storage_version,
+                                  to_version=kind.version)
+
+    @staticmethod
+    def _to_stored(kind: Kind, obj: Obj) -> Obj:
+        return conversion.convert(kind.group, kind.kind, obj, from_version=kind.version,
+                                  to_version=kind.storage_version)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -127,6 +166,10 @@ class Resources:
     async def create(self, kind: Kind, namespace: str | None, obj: Obj, *, dry_run: bool = False,
                      manager: str = "") -> Obj:
         obj = self._check_body(kind, namespace, obj)
+        if kind.storage_version:  # converted to the stored version, written as that, converted back;
+            obj = self._track(kind, None, obj, manager, "Update")  # managedFields name the version written
+            return self._to_served(kind, await self.create(self._storage_kind(kind), namespace,
+                                                           self._to_stored(kind, obj), dry_run=dry_run))
         meta = obj["metadata"]
         await self._require_namespace(kind, meta.get("namespace"))
         if not meta.get("name") and meta.get("generateName"):
@@ -168,6 +211,12 @@ class Resources:
                      dry_run: bool = False, manager: str = "", operation: str = "Update",
                      tracked: bool = False) -> Obj:
         obj = self._check_body(kind, namespace, obj, name)
+        if kind.storage_version:
+            if not tracked:
+                obj = self._track(kind, await self.get(kind, namespace, name), obj, manager, operation, subresource)
+            return self._to_served(kind, await self.update(
+                self._storage_kind(kind), namespace, name, self._to_stored(kind, obj), subresource=subresource,
+                dry_run=dry_run, tracked=True))
         key = kind.key(namespace, name)
         kv = await self.store.get(key)
         if kv is None:
@@ -178,6 +227,8 @@ class Resources:
             raise ConflictError.modified(kind.plural, name, kind.group)
         new = self._merge_for_update(kind, old, obj, subresource)
         self._validate(kind, new)
+        if causes := validation_policy.validate_update(kind.group, kind.kind, old, new):
+            raise Invalid.of(kind.kind, name, causes, kind.group)
         if not tracked:
             new = self._track(kind, old, new, manager, operation, subresource)
         if dry_run:
@@ -223,6 +274,10 @@ class Resources:
     async def delete(self, kind: Kind, namespace: str | None, name: str, *, propagation: str = "",
                      grace: int | None = None, precondition_uid: str = "", precondition_rv: str = "",
                      dry_run: bool = False) -> Obj:
+        if kind.storage_version:
+            return self._to_served(kind, await self.delete(
+                self._storage_kind(kind), namespace, name, propagation=propagation, grace=grace,
+                precondition_uid=precondition_uid, precondition_rv=precondition_rv, dry_run=dry_run))
         key = kind.key(namespace, name)
         for _ in range(10):
             kv = await self.store.get(key)

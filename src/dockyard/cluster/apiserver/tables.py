@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dockyard.base.clock import parse_rfc3339
+from dockyard.cluster.api import conversion
 from dockyard.cluster.api.kinds import Kind
 
 Obj = dict[str, Any]
@@ -165,6 +166,8 @@ def _job_duration(o: Obj, now: float) -> str:
 
 
 def _hpa_targets(o: Obj, now: float) -> str:
+    if o.get("apiVersion") == "autoscaling/v1":  # upstream prints from the internal (v2-shaped) object
+        o = conversion.hpa_v1_to_v2(o)
     out = []
     current = _g(o, "status", "currentMetrics") or []
     for i, m in enumerate(_g(o, "spec", "metrics") or []):
@@ -279,6 +282,42 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
     ("rbac.authorization.k8s.io", "RoleBinding"): [NAME, ("Role", "string", 0, lambda o, n: f"{_g(o, 'roleRef', 'kind')}/{_g(o, 'roleRef', 'name')}"), _AGE],
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): [NAME, ("Role", "string", 0, lambda o, n: f"{_g(o, 'roleRef', 'kind')}/{_g(o, 'roleRef', 'name')}"), _AGE],
 }
+
+
+def _quota(prefix_limits: bool) -> Cell:
+    """``pods: 0/10, requests.cpu: 0/1`` — used/hard per resource, limits.* in their own column."""
+    def cell(o: Obj, now: float) -> str:
+        hard, used = _g(o, "status", "hard") or {}, _g(o, "status", "used") or {}
+        return ", ".join(f"{r}: {used.get(r, '0')}/{hard[r]}" for r in sorted(hard)
+                         if r.startswith("limits.") == prefix_limits)
+    return cell
+
+
+def _int_or_na(*path: str) -> Cell:
+    return lambda o, n: str(_g(o, *path)) if _g(o, *path) is not None else "N/A"
+
+
+COLUMNS.update({
+    # events.k8s.io/v1 is printed from the same internal Event upstream: its fields renamed.
+    ("events.k8s.io", "Event"): [
+        ("Last Seen", "string", 0, lambda o, n: _since(o.get("deprecatedLastTimestamp") or o.get("eventTime")
+                                                       or _g(o, "metadata", "creationTimestamp"), n)),
+        ("Type", "string", 0, lambda o, n: o.get("type", "")),
+        ("Reason", "string", 0, lambda o, n: o.get("reason", "")),
+        ("Object", "string", 0, lambda o, n: f"{str(_g(o, 'regarding', 'kind') or '').lower()}/"
+                                              f"{_g(o, 'regarding', 'name') or ''}"),
+        ("Message", "string", 0, lambda o, n: str(o.get("note", "")).strip())],
+    ("", "ResourceQuota"): [NAME, _AGE, ("Request", "string", 0, _quota(False)),
+                            ("Limit", "string", 0, _quota(True))],
+    ("scheduling.k8s.io", "PriorityClass"): [
+        NAME, ("Value", "integer", 0, _n("value")),
+        ("Global-Default", "boolean", 0, lambda o, n: bool(o.get("globalDefault"))), _AGE,
+        ("PreemptionPolicy", "string", 0, lambda o, n: o.get("preemptionPolicy") or "")],
+    ("policy", "PodDisruptionBudget"): [
+        NAME, ("Min Available", "string", 0, _int_or_na("spec", "minAvailable")),
+        ("Max Unavailable", "string", 0, _int_or_na("spec", "maxUnavailable")),
+        ("Allowed Disruptions", "integer", 0, _n("status", "disruptionsAllowed")), _AGE],
+})
 
 
 def _jsonpath(path: str) -> Cell:

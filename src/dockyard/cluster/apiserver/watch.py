@@ -79,7 +79,7 @@ async def _run(stream: _Stream, r: Resources, t: Target, selection: Selection, a
         raw, decoded, rev, _ = await list_page(r.store, r.codec, kind.storage_prefix(t.namespace), selection,
                                                limit=0, token="")
         for obj in decoded if decoded is not None else [r.codec.decode(kv) for kv in raw]:
-            await stream.send("ADDED", _typed(kind, obj))
+            await stream.send("ADDED", r.present(kind, obj))
         if initial_end and bookmarks:
             await stream.bookmark(rev, initial_end=True)
         after = rev
@@ -105,7 +105,7 @@ async def _run(stream: _Stream, r: Resources, t: Target, selection: Selection, a
             obj = _decode(r, ev)
             type_ = ev.type if selection.everything else _filtered_type(r, selection, ev, obj)
             if type_:
-                await stream.send(type_, _typed(kind, obj))
+                await stream.send(type_, r.present(kind, obj))
     finally:
         if pending is not None:
             pending.cancel()
@@ -131,7 +131,3 @@ def _decode(r: Resources, ev: Any) -> Obj:
 
     return r.codec.decode(KeyValue(ev.key, ev.value, ev.create_rev, ev.rev))
 
-
-def _typed(kind: Kind, obj: Obj) -> Obj:
-    obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
-    return obj

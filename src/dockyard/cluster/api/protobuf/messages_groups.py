@@ -80,7 +80,7 @@ MESSAGES: dict[str, str] = {
     "V2MetricTarget": "1 type string; 2 value Quantity; 3 averageValue Quantity; 4 averageUtilization int32?",
     "V2HorizontalPodAutoscalerStatus": "1 observedGeneration int64?; 2 lastScaleTime Time; 3 currentReplicas int32;"
                                        "4 desiredReplicas int32?",
-    # scheduling.k8s.io/v1, policy/v1 (kubectl sends them; the server does not serve these kinds yet)
+    # scheduling.k8s.io/v1, policy/v1
     "PriorityClass": "1 metadata ObjectMeta; 2 value int32?; 3 globalDefault bool; 4 description string;"
                      "5 preemptionPolicy string?",
     "PodDisruptionBudget": "1 metadata ObjectMeta; 2 spec PodDisruptionBudgetSpec; 3 status PodDisruptionBudgetStatus",
