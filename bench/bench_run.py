@@ -3,6 +3,11 @@
 Both sides start a container running /bin/true from the same image contents; ours also resolves
 the image, prepares an overlay snapshot, writes the bundle, starts a shim, attaches, and removes
 everything afterwards — the whole docker-style round trip.
+
+Ours runs with ``--network none`` named explicitly: ``runc spec``'s bundle has a network
+namespace with only loopback, which is what ``none`` gives, and the CLI's default network may
+become ``bridge`` (which adds a veth and an address to every start) — that is not what this
+compares.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ def run(runs: int = 20) -> list[Result]:
                                       f"b{uuid.uuid4().hex[:8]}"], runs=runs, warmup=2)
             results = []
             for runtime in ("runc", "dockyard"):
-                ours = time_command([DOCKYARD, "run", "--rm", "--runtime", runtime, "busybox", "true"],
+                ours = time_command([DOCKYARD, "run", "--rm", "--network", "none", "--runtime", runtime,
+                                     "busybox", "true"],
                                     runs=runs, warmup=2, env=env)
                 results.append(Result(f"dockyard run --rm busybox true ({runtime})", ours, reference,
                                       "runc run", target="target ≤ 3x runc"))
@@ -52,7 +58,7 @@ def run(runs: int = 20) -> list[Result]:
 
 def _dockyard_bundle(env: dict, dest: Path, runc: str) -> Path:
     """Copy the bundle `dockyard create` writes (config.json + a plain copy of its rootfs)."""
-    cid = subprocess.run([DOCKYARD, "create", "--runtime", "runc", "busybox", "true"], env=env, check=True,
+    cid = subprocess.run([DOCKYARD, "create", "--network", "none", "--runtime", "runc", "busybox", "true"], env=env, check=True,
                          capture_output=True, text=True).stdout.strip()
     try:
         src = Path(env["DOCKYARD_ROOT"]) / "containers" / cid

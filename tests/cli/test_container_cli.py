@@ -72,7 +72,8 @@ def yard() -> Iterator[Yard]:
         pytest.fail("runc is not installed; run `make deps` (CI installs it)")
     root = Path("/tmp") / f"dyr-{uuid.uuid4().hex[:8]}"
     state = Path("/tmp") / f"dys-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DOCKYARD_ROOT": str(root), "DOCKYARD_STATE": str(state), "DOCKYARD_RUNTIME": os.environ.get("DY_TEST_RUNTIME", "runc")}
+    env = {**os.environ, "DOCKYARD_ROOT": str(root), "DOCKYARD_STATE": str(state), "DOCKYARD_RUNTIME": os.environ.get("DY_TEST_RUNTIME", "runc"),
+           "DOCKYARD_NETWORK": "none"}  # not a networking test: no bridge (tests/cli/test_network_cli.py has those)
     y = Yard(root, state, env)
     y("image", "bootstrap", "busybox")
     yield y
@@ -476,3 +477,22 @@ def test_a_killed_shim_leaves_a_dead_container_that_rm_cleans_up(yard: Yard) -> 
     assert yard("inspect", "-f", "{{.State.Status}}", n).stdout.strip() == "running"
     yard("rm", "-f", n)
     assert yard.leftovers(cid) == []
+
+
+def _shim_dirs(yard: Yard) -> set[Path]:
+    return set((yard.state / "shims").glob("*")) if (yard.state / "shims").exists() else set()
+
+
+def test_run_rm_starts_its_shim_early_and_leaves_nothing(yard: Yard) -> None:
+    before = _shim_dirs(yard)
+    short_id = yard("run", "--rm", "busybox", "cat", "/etc/hostname").stdout.strip()  # the id's first 12
+    assert len(short_id) == 12
+    assert not [p for p in _shim_dirs(yard) if p.name.startswith(short_id)]
+    assert not list((yard.root / "containers").glob(f"{short_id}*"))
+    assert short_id not in Path("/proc/self/mountinfo").read_text()
+    # an error found once the shim was started (an unknown user, at the bundle): it is told to go
+    assert yard("run", "--rm", "-u", "ghost", "busybox", "true", check=False).returncode == 125
+    deadline = time.monotonic() + 10
+    while not _shim_dirs(yard) <= before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _shim_dirs(yard) <= before

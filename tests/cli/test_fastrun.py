@@ -79,3 +79,32 @@ def test_an_option_only_click_fills_in_falls_back_before_anything_runs(monkeypat
 
     monkeypatch.setattr(fastrun, "build_options", build_with_new_flag)
     assert fastrun.main(["--rm", "busybox", "true"]) is None
+
+
+RUN_PATH_IMPORTS = """
+import sys
+from dockyard.cli import fastrun
+fastrun.import_dataclasses_without_inspect()
+from dockyard.engine import attach, bundle, engine, options, rootfs, shimclient, spec, store
+from dockyard.oci import images
+from dockyard.oci.snapshot import overlay
+assert "inspect" not in sys.modules, "a dataclass on the run path lacks a docstring"
+import dataclasses
+
+@dataclasses.dataclass
+class Undocumented:
+    a: int
+
+assert Undocumented.__doc__ == "Undocumented(a: int)", Undocumented.__doc__
+assert "inspect" in sys.modules and sys.modules["inspect"].signature
+print("ok")
+"""
+
+
+def test_the_run_path_imports_dataclasses_without_inspect() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", RUN_PATH_IMPORTS], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from dockyard.base.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _LENGTHS = {"sha256": 64, "sha512": 128}
 _HEX = re.compile(r"^[a-f0-9]+$")
@@ -20,6 +23,8 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True, slots=True, order=True)
 class Digest:
+    """A content digest, ``algorithm:encoded`` (``sha256:<64 hex digits>``)."""
+
     algorithm: str
     encoded: str
 

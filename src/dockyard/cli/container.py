@@ -9,7 +9,6 @@ module is on the path of every ``dockyard run``.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -17,6 +16,7 @@ import click
 
 from dockyard.base.errors import DockyardError
 from dockyard.cli import fastrun
+from dockyard.engine.network import default_network
 
 ENGINE_ERROR = 125
 
@@ -51,9 +51,9 @@ def _run_options(f):
         click.option("-m", "--memory", help="Memory limit (e.g. 256m)."),
         click.option("--cpus", help="Number of CPUs (e.g. 0.5)."),
         click.option("--pids-limit", type=int, help="Limit the number of processes (-1: unlimited)."),
-        click.option("--network", "--net", default=lambda: os.environ.get("DOCKYARD_NETWORK") or "none",
-                     help="bridge, a network name, container:NAME, host or none (default: $DOCKYARD_NETWORK "
-                     "or none)."),
+        click.option("--network", "--net", default=default_network,
+                     help="bridge, a network name, container:NAME, host or none (default: $DOCKYARD_NETWORK, "
+                     "else bridge as root, none rootless)."),
         click.option("-p", "--publish", multiple=True, help="Publish a port: [IP:][HOSTPORT:]PORT[/tcp|udp]."),
         click.option("-P", "--publish-all", is_flag=True, help="Publish the image's exposed ports on free host ports."),
         click.option("--network-alias", multiple=True, help="Another name for the container on its network."),

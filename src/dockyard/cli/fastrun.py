@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 from dockyard.base.errors import DockyardError
+from dockyard.engine.network import default_network
 
 ENGINE_ERROR = 125
 
@@ -52,7 +54,7 @@ def parse(argv: list[str]) -> tuple[str, list[str], _Kw] | None:
     kw = _Kw()
     for name, kind in FLAGS.values():
         kw[name] = False if kind == "flag" else () if kind == "many" else None
-    kw["network"] = os.environ.get("DOCKYARD_NETWORK") or "none"
+    kw["network"] = default_network()
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -144,6 +146,7 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     image, command, kw = parsed
+    import_dataclasses_without_inspect()
     from dockyard.base import log
 
     log.setup_deferred("WARNING")  # the click group's default --log-level, once something logs
@@ -154,7 +157,50 @@ def main(argv: list[str]) -> int | None:
         return None
     except DockyardError as e:
         raise fail(e) from None
-    return execute(opts, detach=kw["detach"], sandbox=sandbox)
+    return execute(opts, detach=kw["detach"], sandbox=sandbox, shim=early_shim(kw))
+
+
+class _LazyModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports it for real."""
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def import_dataclasses_without_inspect() -> None:
+    """``import dataclasses`` imports ``inspect`` (ast, dis, tokenize…: ~5.5 ms, most of what the
+    engine's imports cost beyond the interpreter's start) only to write a docstring for a class
+    that has none; every dataclass on the run path has one.  So dataclasses gets a stand-in
+    that imports the real ``inspect`` on first use, and nothing else ever sees the stand-in."""
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+        return
+    stand_in = _LazyModule("inspect")
+    sys.modules["inspect"] = stand_in
+    try:
+        import dataclasses  # noqa: F401
+    finally:
+        if sys.modules.get("inspect") is stand_in:
+            del sys.modules["inspect"]
+
+
+def early_shim(kw: dict):
+    """Start the new pod's shim now, before importing the engine: Python boots it (~25 ms) on
+    the other core meanwhile.  None when this run joins a pod or the runtime is unusable —
+    create starts one itself then, or reports the error in its own words."""
+    if kw["pod"] is not None:
+        return None
+    from dockyard.base import paths
+    from dockyard.base.ids import new_id
+    from dockyard.engine import runtimes
+    from dockyard.engine.shimspawn import PendingShim
+
+    try:
+        state = paths.ensure_dir(paths.state_dir())
+        return PendingShim(state, new_id(), runtimes.argv(kw["runtime"] or runtimes.default_runtime(), state))
+    except (DockyardError, OSError):
+        return None
 
 
 def fail(e: DockyardError, default: int = ENGINE_ERROR) -> SystemExit:
@@ -163,31 +209,37 @@ def fail(e: DockyardError, default: int = ENGINE_ERROR) -> SystemExit:
     return SystemExit(getattr(e, "exec_failure", 0) or default)
 
 
-def execute(opts, *, detach: bool, sandbox: bool) -> int:
-    """``run``'s body: create, attach, start, stream, remove if ``--rm``; the container's exit code."""
+def execute(opts, *, detach: bool, sandbox: bool, shim=None) -> int:
+    """``run``'s body: create, attach, start, stream, remove if ``--rm``; the container's exit code.
+    *shim*: a :class:`~dockyard.engine.shimspawn.PendingShim` started early for this container."""
     from dockyard.engine import attach
     from dockyard.engine.engine import Engine
 
     try:
-        engine = Engine()
-        rec = engine.create(opts, sandbox=sandbox)
+        try:
+            engine = Engine()
+        except BaseException:
+            if shim is not None:
+                shim.abandon()
+            raise
+        rec = engine.create(opts, sandbox=sandbox, shim=shim)  # create owns the shim from here on
     except DockyardError as e:
         raise fail(e) from None
     try:
         if detach:
-            engine.start(rec)
+            engine.start(rec, fresh=True)
             sys.stdout.write(f"{rec.id}\n")
             sys.stdout.flush()
             return 0
         sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=opts.interactive, timeout=None)
-        engine.start(rec)
+        engine.start(rec, fresh=True)
     except DockyardError as e:
         engine.remove(rec, force=True)
         raise fail(e) from None
     code = attach.stream(sock, stdin=opts.interactive, tty=opts.tty, forward=forwarder(engine, rec))
     if opts.auto_remove:
         try:
-            engine.remove(rec, force=True)
+            engine.remove(rec, force=True, exited=code != 255)
         except DockyardError:
             pass  # another engine's sweep got there first
     exit_with(code)

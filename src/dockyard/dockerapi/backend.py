@@ -58,6 +58,10 @@ class Backend:
         #: request tasks serving long-lived streams; cancelled at shutdown
         self.streams: set[asyncio.Task] = set()
         self.closing = False
+        #: a shim booted ahead of the next create (engine.shimspawn.SpareShim), made on first use,
+        #: and the runtime argv the last create used (what the next spare is started for)
+        self._spare: Any = None
+        self._spare_argv: list[str] | None = None
 
     @property
     def data_root(self) -> Path:
@@ -81,6 +85,44 @@ class Backend:
 
     def images(self):
         return self.engine().images
+
+    def create(self, engine, opts):
+        """``engine.create(opts)`` with the spare shim when it fits (worker threads only).
+
+        The spare's Python booted while the daemon had nothing to do, so this create need not
+        wait ~25 ms for a shim; :meth:`refill_spare` starts the next one."""
+        from dockyard.base.errors import DockyardError
+        from dockyard.engine import runtimes
+        from dockyard.engine.shimspawn import SpareShim
+
+        argv = None
+        if not opts.pod:
+            try:
+                argv = runtimes.argv(opts.runtime or runtimes.default_runtime(), self.state_dir)
+            except DockyardError:
+                pass  # create reports it
+        with self._lock:
+            if self._spare is None:
+                self._spare = SpareShim(self.state_dir)
+            spare = self._spare
+            if argv is not None:
+                self._spare_argv = argv
+        return engine.create(opts, shim=spare.take(argv) if argv is not None else None)
+
+    def refill_spare(self) -> None:
+        """Start a spare shim for the runtime the last create used (worker threads only).
+
+        Called once a container has exited and been dealt with, not on a request's path:
+        posix_spawn holds the GIL until the child has exec'd (a few ms on a busy machine)."""
+        argv = self._spare_argv
+        if argv is None or self.closing or self._spare is None:
+            return
+        try:
+            self._spare.refill(argv)
+        except OSError as e:
+            from dockyard.base import log
+
+            log.get("dockerapi").warning("could not start a spare shim: %s", e)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -115,6 +157,8 @@ class Backend:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._spare is not None:
+            self._spare.close()
         with self._lock:
             for eng in self._engines:
                 try:

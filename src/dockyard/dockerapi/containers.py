@@ -10,6 +10,7 @@ and, for ``AutoRemove``, removes it — what ``docker run --rm``'s wait for ``re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 from typing import Any
 
@@ -30,14 +31,16 @@ def _docker_state(status: str) -> str:
     return {"creating": "created", "stopped": "exited"}.get(status, status)
 
 
-async def _get(backend, ref: str):
-    def find(engine):
-        try:
-            return engine.get(ref)
-        except NotFound:
-            raise NotFound(f"No such container: {ref}") from None
+def _find(engine, ref: str):
+    """The container *ref* names (worker threads only); docker's 404 wording if none."""
+    try:
+        return engine.get(ref)
+    except NotFound:
+        raise NotFound(f"No such container: {ref}") from None
 
-    return await backend.call(find)
+
+async def _get(backend, ref: str):
+    return await backend.call(_find, ref)
 
 
 # ---- create ----------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ async def create(request: web.Request) -> web.Response:
     def make(engine):
         for vol in plan.volumes:
             volumes.ensure(backend.data_root, vol)
-        return engine.create(plan.options)
+        return backend.create(engine, plan.options)
 
     rec = await backend.call(make)
     _remember_extras(backend, rec.id, body, plan)
@@ -77,11 +80,20 @@ def _remember_extras(backend, cid: str, body: dict[str, Any], plan: translate.Pl
 
 async def start(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
-    rec = await _get(backend, request.match_info["id"])
-    st = await backend.call(lambda e: e.status(rec))
-    if st.running:
+    ref = request.match_info["id"]
+
+    def go(engine) -> Any:
+        rec = _find(engine, ref)
+        st = engine.status(rec)
+        if st.running:
+            return None
+        engine.start(rec, fresh=st.status == "created")  # created: nothing to ask the shim again
+        return rec
+
+    # one hop to a worker thread for the lookup, the state and the start
+    rec = await backend.call(go)
+    if rec is None:
         return web.Response(status=304)
-    await backend.call(lambda e: e.start(rec))
     backend.events.emit("container", "start", rec.id, {"image": rec.image, "name": rec.name})
     watch(backend, rec)
     return web.Response(status=204)
@@ -105,13 +117,20 @@ async def _watch(backend, rec) -> None:
     backend.events.emit("container", "die", rec.id, {"image": rec.image, "name": rec.name, "exitCode": str(code)})
     if rec.options.auto_remove:
         try:
-            await backend.call(lambda e: e.remove(e.get(rec.id), force=True))
+            # it exited (unless the shim had no code for it): release its rootfs during the delete
+            await backend.call(lambda e: e.remove(e.get(rec.id), force=True, exited=code != 255))
         except NotFound:
             pass
         except DockyardError as e:
             _log.warning("auto-remove of %s failed: %s", rec.name, e)
             return
         removed(backend, rec)
+    # A spare shim for the next create, now that this container is done with: yield first so
+    # that a `wait` woken by removed() answers before the spawn (it holds the GIL a moment).
+    if not backend.closing:
+        await asyncio.sleep(0)
+        with contextlib.suppress(RuntimeError):  # the worker pool shut down meanwhile
+            await backend.run(backend.refill_spare)
 
 
 def removed(backend, rec) -> None:
@@ -161,14 +180,19 @@ async def restart(request: web.Request) -> web.Response:
 @long_lived
 async def wait(request: web.Request) -> web.StreamResponse:
     backend = request.app[BACKEND]
-    rec = await _get(backend, request.match_info["id"])
+    ref = request.match_info["id"]
+
+    def look(engine):
+        rec = _find(engine, ref)
+        return rec, engine.status(rec)
+
+    rec, st = await backend.call(look)  # one hop to a worker thread for the record and its state
     condition = request.query.get("condition") or "not-running"
     if condition not in ("not-running", "next-exit", "removed"):
         raise InvalidArgument(f"wait condition {condition!r}: use not-running, next-exit or removed")
     sock = shimio.socket_path(backend.state_dir, rec.pod)
     if condition == "removed":
         gone = backend.removed.setdefault(rec.id, asyncio.Event())
-    st = await backend.call(lambda e: e.status(rec))
     # Register with the shim before answering the headers: `docker run` starts the container
     # only once this request is accepted, and must not miss the exit.
     pending = None

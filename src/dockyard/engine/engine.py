@@ -92,21 +92,29 @@ class Engine:
 
     # ---- create ----------------------------------------------------------------------------
 
-    def create(self, opts: RunOptions, *, sandbox: bool = False) -> ContainerRecord:
+    def create(self, opts: RunOptions, *, sandbox: bool = False,
+               shim: shimclient.PendingShim | None = None) -> ContainerRecord:
+        """Create a container.  *shim*: one the caller started early for this new pod (its id
+        becomes the container's); used if it fits (no ``--pod``, same runtime), else let go."""
         from dockyard.engine import bundle
 
-        opts.validate()
-        if sandbox and opts.command is None and opts.entrypoint is None:
-            opts.entrypoint, opts.command = ["/bin/sh", "-c", PAUSE], []
-        runtime = opts.runtime or runtimes.default_runtime()
-        runtime_argv = runtimes.argv(runtime, self.state_dir)
-        name = check_container_name(opts.name) if opts.name else random_name()
-        cid = new_id()
-        pod_rec = self.store.get(opts.pod) if opts.pod else None
-        # A new pod: boot its shim right away.  Python needs ~40 ms to start it, time we spend on
-        # the image and the rootfs meanwhile.
-        pending = shimclient.PendingShim(self.state_dir, cid, runtime_argv) if pod_rec is None else None
+        pending = shim
         try:
+            opts.validate()
+            if sandbox and opts.command is None and opts.entrypoint is None:
+                opts.entrypoint, opts.command = ["/bin/sh", "-c", PAUSE], []
+            runtime = opts.runtime or runtimes.default_runtime()
+            runtime_argv = runtimes.argv(runtime, self.state_dir)
+            name = check_container_name(opts.name) if opts.name else random_name()
+            if pending is not None and (opts.pod or pending.runtime_argv != runtime_argv):
+                pending.abandon()
+                pending = None
+            cid = pending.pod if pending is not None else new_id()
+            pod_rec = self.store.get(opts.pod) if opts.pod else None
+            # A new pod: boot its shim right away.  Python needs ~30 ms to start it, time we spend on
+            # the image and the rootfs meanwhile.
+            if pod_rec is None and pending is None:
+                pending = shimclient.PendingShim(self.state_dir, cid, runtime_argv)
             image = self.images.resolve(opts.image)
             manifest, config = self.images.manifest_for(image)
             rec = ContainerRecord(id=cid, name=name, pod=pod_rec.pod if pod_rec else cid, image=opts.image,
@@ -218,7 +226,12 @@ class Engine:
         self.store.bump_restarts(rec.id)
         return Status("created")
 
-    def start(self, rec: ContainerRecord) -> None:
+    def start(self, rec: ContainerRecord, *, fresh: bool = False) -> None:
+        """Start *rec*; *fresh*: the caller has just created it (its task exists, unstarted), so
+        there is no state to ask the shim for first."""
+        if fresh:
+            self.shim(rec).call("start", id=rec.id)
+            return
         st = self.ensure_created(rec)
         if st.status == "running":
             return
@@ -274,32 +287,56 @@ class Engine:
     def rename(self, rec: ContainerRecord, new_name: str) -> None:
         self.store.rename(rec.id, check_container_name(new_name))
 
-    def remove(self, rec: ContainerRecord, *, force: bool = False) -> None:
-        """Remove a container; a pod sandbox only when it has no members, or with *force* (members too)."""
+    def remove(self, rec: ContainerRecord, *, force: bool = False, exited: bool = False) -> None:
+        """Remove a container; a pod sandbox only when it has no members, or with *force* (members too).
+
+        *exited*: the caller saw the container's exit (``run --rm``), so its rootfs is released
+        while the shim deletes the task, rather than after."""
         members = [r for r in self.store.in_pod(rec.pod) if r.id != rec.id] if rec.sandbox else []
         if members and not force:
             raise Conflict(f'cannot remove pod sandbox "{rec.name}": containers '
                            f'{", ".join(r.name for r in members)} still use it; remove them or use rm -f')
-        st = self.status(rec)
-        if st.status in ("running", "dead") and not force and st.pid:
-            raise Conflict(f'cannot remove container "{rec.name}": it is {st.status}; '
-                           "stop it first or use rm -f")
+        if not force:  # with force nothing the shim could say stops the removal: don't ask
+            st = self.status(rec)
+            if st.status in ("running", "dead") and st.pid:
+                raise Conflict(f'cannot remove container "{rec.name}": it is {st.status}; '
+                               "stop it first or use rm -f")
         for member in members:
             self._discard(member)
-        self._discard(rec)
+        self._discard(rec, exited=exited and not members)
 
-    def _discard(self, rec: ContainerRecord) -> None:
-        """Remove every trace of *rec*; each step tolerates what earlier failures left."""
+    def _discard(self, rec: ContainerRecord, *, exited: bool = False) -> None:
+        """Remove every trace of *rec*; each step tolerates what earlier failures left.
+
+        With *exited* (no process of it can still use its rootfs: its init is gone, and with it
+        its pid namespace) the rootfs is unmounted and its snapshot dropped while the shim runs
+        the runtime's delete — the two touch nothing in common (the engine's bundles carry no
+        OCI hooks that could look into the rootfs; config.json stays until the delete is done)."""
         self.store.set_phase(rec.id, REMOVING)  # an engine killed from here on leaves it to sweep()
+        client, released = self.shim(rec), False
         try:
-            self.shim(rec).call("delete", id=rec.id, force=True, timeout=30)
+            sock = client.send("delete", id=rec.id, force=True, timeout=30)
         except DockyardError as e:
             _log.debug("shim delete %s: %s", rec.id, e)
             self._runtime_delete(rec)
-        if not self.store.in_pod(rec.pod) or all(r.id == rec.id for r in self.store.in_pod(rec.pod)):
+        else:
+            try:
+                if exited:
+                    rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+                    released = True
+                try:
+                    client.reply(sock)
+                except DockyardError as e:
+                    _log.debug("shim delete %s: %s", rec.id, e)
+                    self._runtime_delete(rec)
+            finally:
+                sock.close()
+        pod = self.store.in_pod(rec.pod)
+        if all(r.id == rec.id for r in pod):
             self._drop_shim_dir(rec)
         network.release(self, rec)
-        rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
+        if not released:
+            rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
         userns.release(self.data_root, rec.id)
         shutil.rmtree(self.bundle(rec.id), ignore_errors=True)
         self.store.delete(rec.id)

@@ -22,6 +22,8 @@ _NETWORK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 @dataclass
 class RunOptions:
+    """One container's creation request: ``docker run``'s flags as data."""
+
     image: str
     command: list[str] | None = None
     entrypoint: list[str] | None = None

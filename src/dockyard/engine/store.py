@@ -44,6 +44,8 @@ CREATING, READY, REMOVING = "creating", "ready", "removing"
 
 @dataclass
 class ContainerRecord:
+    """A container's durable record: what was asked for, where it lives, its lifecycle phase."""
+
     id: str
     name: str
     pod: str

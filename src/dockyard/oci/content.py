@@ -39,16 +39,18 @@ import contextlib
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from dockyard.base.digest import Digest
 from dockyard.base.errors import Conflict, InvalidArgument, NotFound
 from dockyard.base.fsutil import fsync_dir
 from dockyard.oci.lease import Lease, try_lock
 from dockyard.oci.lease import leased_digests as _leased_in
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _CHUNK = 1 << 20
 
@@ -255,7 +257,7 @@ class ContentStore:
         """
         if expected is not None and self.has(expected):
             return expected
-        ref = ref or (f"ingest-{expected}" if expected else f"ingest-{uuid.uuid4().hex}")
+        ref = ref or (f"ingest-{expected}" if expected else f"ingest-{os.urandom(16).hex()}")
         deadline, pause = time.monotonic() + wait, 0.01
         while True:
             try:
@@ -301,7 +303,7 @@ class ContentStore:
             raise DigestMismatch(f"blob: content is {digest}, expected {expected}")
         if self.has(digest):
             return digest
-        with self.writer(f"put-{digest}-{uuid.uuid4().hex[:8]}", expected=digest, size=len(data)) as w:
+        with self.writer(f"put-{digest}-{os.urandom(4).hex()}", expected=digest, size=len(data)) as w:
             w.write(data)
             return w.commit()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import uuid
 from pathlib import Path
 
 from dockyard.base.digest import Digest
@@ -39,7 +38,7 @@ class Lease:
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
-        self.path = root / uuid.uuid4().hex
+        self.path = root / os.urandom(16).hex()  # as uuid4().hex, without importing uuid
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 

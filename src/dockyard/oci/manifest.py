@@ -8,13 +8,16 @@ Parsing accepts both OCI and Docker schema-2 media types; fields we do not model
 from __future__ import annotations
 
 import json
-import platform as _pyplatform
+import os
 from dataclasses import dataclass, field
-from typing import Any
 
 from dockyard.base.digest import Digest
 from dockyard.base.errors import InvalidArgument, NotFound
 from dockyard.oci import mediatypes as mt
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
          "armv6l": "arm", "i386": "386", "i686": "386", "ppc64le": "ppc64le", "s390x": "s390x",
@@ -25,6 +28,8 @@ _OSES = frozenset({"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd",
 
 @dataclass(frozen=True, slots=True)
 class Platform:
+    """An image platform (os, architecture, variant), as in an index entry."""
+
     os: str
     architecture: str
     variant: str | None = None
@@ -42,7 +47,7 @@ class Platform:
 
     @classmethod
     def host(cls) -> Platform:
-        machine = _pyplatform.machine()
+        machine = os.uname().machine  # what platform.machine() reads, without its import
         arch = _ARCH.get(machine, machine)
         variant = {"armv7l": "v7", "armv6l": "v6"}.get(machine)
         return cls("linux", arch, variant)
@@ -75,6 +80,8 @@ class Platform:
 
 @dataclass(frozen=True, slots=True)
 class Descriptor:
+    """An OCI descriptor: media type, digest and size of a blob, with annotations."""
+
     media_type: str
     digest: Digest
     size: int
@@ -106,6 +113,8 @@ class Descriptor:
 
 @dataclass(slots=True)
 class Manifest:
+    """An image manifest: the config descriptor and the layer descriptors, bottom first."""
+
     config: Descriptor
     layers: list[Descriptor]
     media_type: str = mt.OCI_MANIFEST
@@ -129,6 +138,8 @@ class Manifest:
 
 @dataclass(slots=True)
 class Index:
+    """An image index (manifest list): one manifest descriptor per platform."""
+
     manifests: list[Descriptor]
     media_type: str = mt.OCI_INDEX
     annotations: dict[str, str] = field(default_factory=dict)

@@ -21,6 +21,8 @@ _DOMAIN = re.compile(r"^(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?$|^\[[0-9a-
 
 @dataclass(frozen=True, slots=True)
 class Reference:
+    """A parsed image reference: registry domain, repository path, tag and/or digest."""
+
     domain: str
     path: str
     tag: str | None = None

@@ -33,6 +33,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 @dataclass(frozen=True, slots=True)
 class Mount:
+    """One mount that assembles a snapshot: type, source and options, as mount(8) takes them."""
+
     type: str
     source: str
     options: tuple[str, ...] = field(default_factory=tuple)
