@@ -90,3 +90,29 @@ def test_dockyard_runtime_in_process_maps_a_missing_command_to_127(tmp_path: Pat
             client.call("shutdown", timeout=10)
         except DockyardError:
             pass  # already gone: a shim whose only create failed ends itself
+
+
+@pytest.mark.privileged
+def test_start_and_delete_run_the_bundles_poststart_and_poststop_hooks(tmp_path: Path, state_dir: Path,
+                                                                       unique_name: str) -> None:
+    """Without hooks the shim starts and deletes in its own process; with them it forks the
+    runtime as for any verb, and the hooks run in order."""
+    cid = unique_name
+    log = tmp_path / "hooks.log"
+    script = tmp_path / "hook.sh"
+    script.write_text(f"#!/bin/sh\necho \"$1\" >> {log}\n")
+    script.chmod(0o755)
+    bundle = _bundle(tmp_path / "b", ["true"], cid)
+    spec = json.loads((bundle / "config.json").read_text())
+    spec["hooks"] = {k: [{"path": str(script), "args": ["hook.sh", k]}] for k in ("poststart", "poststop")}
+    (bundle / "config.json").write_text(json.dumps(spec))
+    client = shimclient.spawn(state_dir, cid, runtimes.argv("dockyard", state_dir))
+    client.call("create", id=cid, bundle=str(bundle))
+    sock, _ = client.request("attach", id=cid, timeout=None)
+    client.call("start", id=cid)
+    assert _stream(sock)[2] == 0
+    sock.close()
+    client.call("delete", id=cid)
+    assert log.read_text().split() == ["poststart", "poststop"]
+    assert not (state_dir / "runtime" / "dockyard" / cid).exists()
+    assert not any(Path("/sys/fs/cgroup").glob(f"*/dockyard-{cid}"))

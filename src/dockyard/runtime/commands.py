@@ -11,7 +11,8 @@ from dockyard.runtime.cli import UsageError
 Opts = dict  # flag name → value
 
 
-def _root(g: Opts) -> str:
+def root_dir(g: Opts) -> str:
+    """The state root the global options select (``--root``, else runc's default for our uid)."""
     if g.get("root"):
         return g["root"]
     if os.geteuid() == 0:
@@ -19,6 +20,9 @@ def _root(g: Opts) -> str:
     # Rootless, as runc: under $XDG_RUNTIME_DIR when there is one.
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     return os.path.join(xdg, "dockyard-runc") if xdg else f"/tmp/dockyard-runc-{os.geteuid()}"
+
+
+_root = root_dir
 
 
 def _id(pos: list[str], cmd: str) -> str:

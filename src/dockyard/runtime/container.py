@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 def create(root: str, cid: str, bundle: str, *, pid_file: str | None = None, console_socket: str | None = None,
            no_pivot: bool = False, preserve_fds: int = 0) -> statemod.State:
-    if os.geteuid() == 0:
-        cgroups.prime()
     bundle = os.path.abspath(bundle)
     spec = specmod.load(bundle)
     rootfs = specmod.rootfs(spec, bundle)
@@ -61,7 +59,9 @@ def create(root: str, cid: str, bundle: str, *, pid_file: str | None = None, con
         fds.append(state_fd)
         st = statemod.State(id=cid, pid=0, bundle=bundle, rootfs=rootfs, created=statemod.now_rfc3339(),
                             owner="", annotations=spec.get("annotations") or {}, cgroup_path=":".join(cg.dirs),
-                            userns=any(n.get("type") == "user" for n in linux.get("namespaces") or []))
+                            userns=any(n.get("type") == "user" for n in linux.get("namespaces") or []),
+                            hooks={k: v for k, v in (spec.get("hooks") or {}).items()
+                                   if k in ("poststart", "poststop") and v})
         # Saved before any process exists: if this runtime is killed mid-create, the container
         # shows as stopped and `delete` still finds its cgroup to remove.
         statemod.save(root, st)
@@ -111,8 +111,9 @@ def _undo(init_pid: int, cg: Any, cdir: str) -> None:
     remove_state_dir(cdir)
 
 
-def start(root: str, cid: str) -> None:
-    st = statemod.load(root, cid)
+def start(root: str, cid: str, st: statemod.State | None = None) -> None:
+    """Release the init of ``cid`` (``st``: its state, if the caller has just loaded it)."""
+    st = st if st is not None else statemod.load(root, cid)
     status = statemod.status(root, st)
     if status != "created":
         raise WrongState(f"container {cid!r}: cannot start a container in {status} state")
@@ -141,14 +142,16 @@ def _release(fd: int, st: statemod.State, cid: str) -> None:
 
 
 def _spec_hooks(st: statemod.State, kind: str, extra: dict[str, Any]) -> None:
-    """Run poststart/poststop hooks from the bundle's config.json (warnings only)."""
-    try:
-        from dockyard.runtime import jsonlite
+    """Run poststart/poststop hooks as config.json had them at create (warnings only)."""
+    hook_spec = st.hooks
+    if hook_spec is None:  # a state file from before the hooks were kept in it
+        try:
+            from dockyard.runtime import jsonlite
 
-        with open(os.path.join(st.bundle, "config.json")) as f:
-            hook_spec = jsonlite.loads(f.read()).get("hooks") or {}
-    except (OSError, ValueError):
-        return
+            with open(os.path.join(st.bundle, "config.json")) as f:
+                hook_spec = jsonlite.loads(f.read()).get("hooks") or {}
+        except (OSError, ValueError):
+            return
     if hook_spec.get(kind):
         from dockyard.runtime import hooks
 

@@ -1,7 +1,8 @@
 """``exec``: run another process inside a running container.
 
 The runtime forks a helper that joins the init's namespaces (``/proc/PID/ns/*``, user first,
-mount last) after the runtime has put it in the container's cgroup; the helper forks the process
+mount last) once it is in the container's cgroups (born in the v2 one, joining the v1 ones
+itself, as the init does: see spawn.py); the helper forks the process
 itself (so it lands inside the pid namespace) and exits.  The new process takes the container's
 seccomp filter and the capabilities, user, env and cwd of the given process (``--process``
 JSON, or the container's own process with command-line overrides), as runc does.
@@ -13,6 +14,7 @@ import os
 
 from dockyard.runtime import cgroups, channel, libc, namespaces, process
 from dockyard.runtime import jsonlite as json
+from dockyard.runtime import spawn as spawnmod
 from dockyard.runtime import state as statemod
 from dockyard.runtime.errors import CreateFailed, WrongState
 
@@ -64,20 +66,30 @@ def _spawn(st: statemod.State, spec: dict[str, Any], proc: dict[str, Any], conso
     linux = spec.get("linux") or {}
     kinds = [n["type"] for n in linux.get("namespaces") or []]
     ns_paths = {k: f"/proc/{st.pid}/ns/{namespaces.PROC_NAMES[k]}" for k in kinds}
+    cg = cgroups.attach(st.cgroup_path.split(":")).for_joining() if st.cgroup_path else None
+    join_fds, into = spawnmod.open_joins(cg) if cg is not None else ([], -1)
     parent_ends, child_ends = channel.pair()
     chan = channel.Channel(*parent_ends)
-    pid = os.fork()
+    try:
+        pid, cloned_into = spawnmod.fork_into(cg, into)
+    except BaseException:
+        for fd in (*join_fds, *parent_ends, *child_ends):
+            os.close(fd)
+        raise
+    finally:
+        if into >= 0:
+            os.close(into)
     if pid == 0:
         os.close(parent_ends[0])
         os.close(parent_ends[1])
         _helper(channel.Channel(*child_ends), ns_paths, proc, linux.get("seccomp"), console_fd,
-                userns="user" in kinds, preserve_fds=preserve_fds)
-    for fd in (*child_ends, *([console_fd] if console_fd >= 0 else [])):
+                userns="user" in kinds, preserve_fds=preserve_fds, join_fds=join_fds)
+    for fd in (*child_ends, *join_fds, *([console_fd] if console_fd >= 0 else [])):
         os.close(fd)
     target = 0
     try:
-        if st.cgroup_path:
-            cgroups.attach(st.cgroup_path.split(":")).add(pid)
+        if cg is not None:
+            cg.add_rest(pid, joined=cloned_into)  # the helper joins the v1 ones itself, before `go`
         chan.send("go")
         # Until EOF: the process's end of the pipe closes on exec, the helper's when it exits.
         while (msg := chan.recv()) is not None:
@@ -131,8 +143,11 @@ def _foreground(target: int, listener: Any) -> int:
 
 def _helper(chan: channel.Channel, ns_paths: dict[str, str], proc: dict[str, Any],
             seccomp_profile: dict[str, Any] | None, console_fd: int, *, userns: bool,
-            preserve_fds: int = 0) -> NoReturn:
+            preserve_fds: int = 0, join_fds: list[int] | tuple[int, ...] = ()) -> NoReturn:
     try:
+        for fd in join_fds:
+            os.write(fd, b"0")  # into the container's v1 cgroups, by thread (we have only one)
+            os.close(fd)
         chan.expect("go")
         namespaces.join(ns_paths)
         pid = os.fork()

@@ -35,6 +35,7 @@ class Context:
         self.state_fd, self.chan, self.console_fd = state_fd, chan, console_fd
         self.no_pivot, self.cgroup_dirs = no_pivot, cgroup_dirs or []
         self.preserve_fds = preserve_fds
+        self.join_fds: list[int] = []  # v1 ``tasks`` files the direct init writes "0" to (spawn.py)
 
     @property
     def linux(self) -> dict[str, Any]:
@@ -83,6 +84,11 @@ def direct(ctx: Context) -> NoReturn:
     """Runs as the init when the runtime forked it straight into its pid namespace (no new user
     namespace): join and unshare the other namespaces here, then carry on as the init."""
     try:
+        if ctx.join_fds:
+            for fd in ctx.join_fds:
+                os.write(fd, b"0")  # ourselves, by thread: we have only one
+                os.close(fd)
+            ctx.chan.send("joined")
         os.chdir(ctx.bundle)  # relative bind-mount sources are relative to the bundle
         ns = {ns["type"]: ns.get("path") or "" for ns in ctx.linux.get("namespaces") or []}
         namespaces.join({k: v for k, v in ns.items() if v and k != "pid"})

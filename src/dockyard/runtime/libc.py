@@ -103,3 +103,45 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
     _check(_libc.syscall(SYS_capset, ctypes.byref(hdr), data), "capset")
+
+
+SYS_clone3 = 435
+CLONE_INTO_CGROUP = 0x200000000
+_SIGCHLD = 17
+
+
+class _CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal",
+                                                       "stack", "stack_size", "tls", "set_tid", "set_tid_size",
+                                                       "cgroup")]
+
+
+def single_threaded() -> bool:
+    """Whether this process has one thread (field 20 of /proc/self/stat)."""
+    with open("/proc/self/stat", "rb") as f:
+        data = f.read()
+    return data[data.rindex(b")") + 2:].split()[17] == b"1"
+
+
+def fork_into_cgroup(cgroup_fd: int) -> int:
+    """``os.fork()``, but the child starts in the cgroup v2 directory ``cgroup_fd`` (clone3 with
+    CLONE_INTO_CGROUP, Linux 5.7+): no cgroup.procs write, so no wait on the kernel's threadgroup
+    lock.  Only for a single-threaded process: the raw syscall skips glibc's fork-time locking.
+    Python's own fork bookkeeping runs around it exactly as ``os.fork`` runs it; the call holds
+    the GIL throughout (a PyDLL).  Raises OSError (ENOSYS, EINVAL, EPERM…) with no child made."""
+    args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
+    api = ctypes.pythonapi
+    api.PyOS_BeforeFork()
+    pid = _pylibc.syscall(SYS_clone3, ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone3: {os.strerror(err)}")
+    return pid
+
+
+_pylibc = ctypes.PyDLL(None, use_errno=True)
+_pylibc.syscall.restype = ctypes.c_long

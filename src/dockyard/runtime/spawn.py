@@ -9,9 +9,15 @@ Two ways to get the init into its namespaces (the init's own side is in init.py)
   namespace, and the runtime must write its id maps in between, so a helper unshares the user
   namespace, waits for the maps, unshares the rest and forks the init.  As runc's nsexec.
 
-Joining v1 cgroups costs milliseconds of kernel waiting per process, so without a cgroup
-namespace (whose root is fixed when unshared) the init is attached while it builds its root, in
-parallel; it runs nothing of the container's before ``start`` either way.
+Writing a pid into cgroup.procs write-locks the kernel's threadgroup lock, which after a quiet
+spell first waits for an RCU grace period (5-25 ms here).  So on the direct path the init is
+born in its cgroup v2 dir (clone3 CLONE_INTO_CGROUP: a v2 host's cgroup, a hybrid host's
+unified tree) and joins its v1 hierarchies itself, by thread (``tasks`` ← "0", no such lock),
+before anything else, then says ``joined``.  Where clone3 cannot be used, the runtime moves it
+into its v2 dir only after ``joined``, paying that wait while the init builds its root.
+With a cgroup namespace (whose root is fixed when unshared) the init waits for ``go`` after that.
+Either way it runs nothing of the container's before ``start``, and create returns only once the
+init is in every cgroup.
 """
 
 from __future__ import annotations
@@ -44,8 +50,11 @@ def spawn(ctx: Context, cg: Any) -> int:
             helper_pid = 0
         else:
             early = []
-            init_pid = _fork(ctx, parent_ends, direct, ns, pid_ns="pid" in ns)
-            cg.add(init_pid)
+            init_pid, cloned_into = _fork_joining(ctx, parent_ends, ns, cg)
+            if ctx.join_fds:
+                _check(chan.recv(), "joined", ctx.cid)
+            # Without clone3 (a hybrid host's unified tree): a slow write, while the init builds its root.
+            cg.add_rest(init_pid, joined=cloned_into)
             if "cgroup" in ns:
                 chan.send("go")  # the init unshares its cgroup namespace only once it is inside
         _answer(chan, ctx, init_pid, early)
@@ -61,7 +70,56 @@ def spawn(ctx: Context, cg: Any) -> int:
                 pass
 
 
-def _fork(ctx: Context, parent_ends: tuple[int, int], child: Any, ns: dict[str, str], *, pid_ns: bool) -> int:
+def open_joins(cg: Any) -> tuple[list[int], int]:
+    """What a child needs to get into ``cg`` without a cgroup.procs write: its v1 ``tasks`` files
+    (opened here: the child may not see them later) and the v2 dir to be born in (-1: none, or
+    this process has threads and may not use clone3)."""
+    fds: list[int] = []
+    try:
+        for path in cg.self_join:
+            fds.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
+        into = -1
+        if cg.unified and libc.single_threaded():
+            into = os.open(cg.unified, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds, into
+
+
+def fork_into(cg: Any, into: int) -> tuple[int, list[str]]:
+    """Fork, born in ``cg.unified`` when ``into`` allows it → (pid, the dirs the child is in)."""
+    if into >= 0:
+        try:
+            return libc.fork_into_cgroup(into), [cg.unified]
+        except OSError:
+            pass  # a kernel before 5.7, or a refusal: fork, and the caller moves the child
+    return os.fork(), []
+
+
+def _fork_joining(ctx: Context, parent_ends: tuple[int, int], ns: dict[str, str], cg: Any
+                  ) -> tuple[int, list[str]]:
+    """Fork the init directly: born in ``cg.unified`` where clone3 allows it, and joining the
+    cgroups in ``cg.self_join`` itself, first thing.  → (pid, the dirs it was born in)."""
+    ctx.join_fds, into = open_joins(cg)
+    cloned_into: list[str] = []
+
+    def fork() -> int:
+        pid, dirs = fork_into(cg, into)
+        cloned_into.extend(dirs)
+        return pid
+
+    try:
+        return _fork(ctx, parent_ends, direct, ns, pid_ns="pid" in ns, fork=fork), cloned_into
+    finally:
+        for fd in (*ctx.join_fds, into):
+            if fd >= 0:
+                os.close(fd)
+
+
+def _fork(ctx: Context, parent_ends: tuple[int, int], child: Any, ns: dict[str, str], *, pid_ns: bool,
+          fork: Any = os.fork) -> int:
     own = -1
     if pid_ns:
         own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
@@ -74,7 +132,7 @@ def _fork(ctx: Context, parent_ends: tuple[int, int], child: Any, ns: dict[str, 
         else:
             libc.unshare(libc.CLONE_NEWPID)
     try:
-        pid = os.fork()
+        pid = fork()
         if pid == 0:
             os.close(parent_ends[0])
             os.close(parent_ends[1])

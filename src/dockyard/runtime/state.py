@@ -22,24 +22,26 @@ DEFAULT_ROOT = "/run/dockyard-runc"
 OCI_VERSION = "1.0.2"
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.")
 FIELDS = ("id", "pid", "bundle", "rootfs", "created", "owner", "annotations", "ociVersion", "start_time",
-          "cgroup_path", "userns")
+          "cgroup_path", "userns", "hooks")
+_FIELD_SET = frozenset(FIELDS)
 
 
 class State:
     """What state.json holds.  A plain class: dataclasses would import inspect on the hot path.
 
-    ``start_time``, ``cgroup_path`` (':'-joined cgroup dirs) and ``userns`` are private to this
-    runtime and dropped from ``state`` output.
+    ``start_time``, ``cgroup_path`` (':'-joined cgroup dirs), ``userns`` and ``hooks`` (config.json's
+    poststart/poststop hooks as at create, as runc keeps its config; None in a state file written
+    before this field existed) are private to this runtime and dropped from ``state`` output.
     """
 
     __slots__ = FIELDS
 
     def __init__(self, id: str, pid: int, bundle: str, rootfs: str, created: str, owner: str = "",
                  annotations: dict[str, str] | None = None, ociVersion: str = OCI_VERSION, start_time: int = 0,
-                 cgroup_path: str = "", userns: bool = False) -> None:
+                 cgroup_path: str = "", userns: bool = False, hooks: dict[str, Any] | None = None) -> None:
         self.id, self.pid, self.bundle, self.rootfs, self.created = id, pid, bundle, rootfs, created
         self.owner, self.annotations, self.ociVersion = owner, annotations or {}, ociVersion
-        self.start_time, self.cgroup_path, self.userns = start_time, cgroup_path, userns
+        self.start_time, self.cgroup_path, self.userns, self.hooks = start_time, cgroup_path, userns, hooks
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in FIELDS}
@@ -79,9 +81,11 @@ def save(root: str, st: State) -> None:
 def load(root: str, cid: str) -> State:
     try:
         with open(os.path.join(container_dir(root, cid), "state.json")) as f:
-            return State(**json.loads(f.read()))
+            data = json.loads(f.read())
     except FileNotFoundError:
         raise ContainerNotFound(f"container {cid!r}: does not exist") from None
+    # Fields a later version added are ignored, as a runc-compatible runtime ignores unknown ones.
+    return State(**{k: v for k, v in data.items() if k in _FIELD_SET})
 
 
 def list_ids(root: str) -> list[str]:

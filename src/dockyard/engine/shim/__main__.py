@@ -45,7 +45,6 @@ def main(argv: list[str]) -> int:
         from dockyard.engine.shim.runtime import RuntimeCLI
         from dockyard.engine.shim.server import Shim
 
-        _subreaper()
         shim = Shim(args["pod"], args["dir"], RuntimeCLI(json.loads(args["runtime"]), args["dir"]))
         shim.listen()
         with open(os.path.join(args["dir"], "shim.pid"), "w") as f:
@@ -62,7 +61,11 @@ def main(argv: list[str]) -> int:
     os.close(log)
     os.write(ready, b"ok\n")
     os.close(ready)
+    # After `ok` (ctypes costs ~1.5 ms to import) but before the first request is read, so before
+    # any container process exists.  It cannot fail short of a kernel without subreapers (3.4).
+    _subreaper()
     # While the engine finishes the rootfs and bundle, load what the first request will need.
+    import dockyard.engine.shim.spawn  # noqa: F401 - op_create's
     shim.runtime.warm()
     shim.serve()
     return 0

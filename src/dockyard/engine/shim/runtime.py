@@ -7,7 +7,8 @@ runtimes write as JSON lines to the file named by ``--log`` (``--log-format json
 
 Processes are spawned with ``os.posix_spawn`` (not ``subprocess``) to keep the shim's imports,
 and so its resident memory, small.  Our own ``dockyard-runc`` runs in a fork of the shim instead
-(:mod:`.inproc`): same command line, same log file, no second interpreter start.
+(:mod:`.inproc`): same command line, same log file, no second interpreter start; deleting a
+container that has exited, and starting one, need not even the fork.
 """
 
 from __future__ import annotations
@@ -62,13 +63,27 @@ class RuntimeCLI:
         self.run([*args, cid], stdio=stdio, what=f"create container {cid}")
 
     def start(self, cid: str) -> None:
-        self.run(["start", cid], what=f"start container {cid}")
+        what = f"start container {cid}"
+        if self.inproc_args is not None:
+            try:
+                if inproc.start_here(self.inproc_args, cid):
+                    return
+            except Exception as e:
+                raise _error(what, _describe(e)) from None
+        self.run(["start", cid], what=what)
 
     def kill(self, cid: str, signal: int, *, all_: bool = False) -> None:
         self.run(["kill", *(["--all"] if all_ else []), cid, str(signal)], what=f"kill container {cid}")
 
     def delete(self, cid: str, *, force: bool = False) -> None:
-        self.run(["delete", *(["--force"] if force else []), cid], what=f"delete container {cid}")
+        what = f"delete container {cid}"
+        if self.inproc_args is not None and not force:
+            try:
+                if inproc.delete_stopped(self.inproc_args, cid):
+                    return
+            except Exception as e:
+                raise _error(what, _describe(e)) from None
+        self.run(["delete", *(["--force"] if force else []), cid], what=what)
 
     def exec(self, cid: str, process_file: str, pid_file: str, stdio: tuple[int, int, int],
              console_socket: str | None = None) -> None:
@@ -109,6 +124,13 @@ class RuntimeCLI:
                 os.unlink(log)
             except FileNotFoundError:
                 pass
+
+
+def _describe(e: Exception) -> str:
+    """An in-process runtime verb's error, worded as the runtime would log it."""
+    from dockyard.runtime.errors import describe
+
+    return describe(e)
 
 
 def _read_all(fd: int) -> bytes:

@@ -12,10 +12,10 @@ exits in :mod:`.stdio`; the per-process state machine is :mod:`.task`.
 
 from __future__ import annotations
 
+import _signal  # the C core of `signal`, which imports enum (~3 ms of shim start)
+import _socket  # socket.py imports enum and selectors; the shim needs none of its wrappers
 import os
 import select
-import signal
-import socket
 import time
 
 from dockyard.base.errors import DockyardError, InvalidArgument, NotFound
@@ -34,7 +34,7 @@ IDLE_EXIT = 60.0
 
 
 class Conn:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.fd = sock.fileno()
         self.rbuf = bytearray()
@@ -66,7 +66,7 @@ class Shim(Operations, ProcessIO):
 
     def listen(self) -> None:
         os.makedirs(self.dir, mode=0o711, exist_ok=True)
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             os.unlink(self.sock_path)
         except FileNotFoundError:
@@ -77,8 +77,8 @@ class Shim(Operations, ProcessIO):
         self.listener.setblocking(False)
         self.poller.register(self.listener.fileno(), IN)
         self.sig_r, sig_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(sig_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
+        _signal.set_wakeup_fd(sig_w)
+        _signal.signal(_signal.SIGCHLD, lambda *_: None)
         self.poller.register(self.sig_r, IN)
         self.save_state()
 
@@ -128,7 +128,7 @@ class Shim(Operations, ProcessIO):
         for task in list(self.containers.values()):
             try:
                 if task.status != STOPPED and task.pid:
-                    os.kill(task.pid, signal.SIGKILL)
+                    os.kill(task.pid, _signal.SIGKILL)
             except ProcessLookupError:
                 pass
             try:
@@ -168,9 +168,10 @@ class Shim(Operations, ProcessIO):
     def _accept(self) -> None:
         while True:
             try:
-                sock, _ = self.listener.accept()
+                fd, _ = self.listener._accept()  # accept4(SOCK_CLOEXEC), as socket.accept
             except BlockingIOError:
                 return
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
             sock.setblocking(False)
             conn = Conn(sock)
             self.conns[conn.fd] = conn

@@ -9,12 +9,15 @@ shim, which is the pod's subreaper.
 from __future__ import annotations
 
 import os
-import socket
 
 from dockyard.base.errors import Internal
 from dockyard.engine.shim.logfile import JsonLogWriter
 from dockyard.engine.shim.task import RUNNING, Task
 from dockyard.runtime import jsonlite as json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
 
 CONSOLE_TIMEOUT = 10.0
 
@@ -79,6 +82,8 @@ class _Stdio:
         self.child: list[int] = []
         self._to_close: list[int] = []
         if terminal:
+            import socket  # only for a terminal: socket.py costs the shim ~3 ms to import
+
             self.console_path = os.path.join(workdir, f"{tid[:16]}.console")
             self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.listener.bind(self.console_path)
@@ -122,6 +127,8 @@ class _Stdio:
         self.keep = []
 
     def _receive_master(self) -> int:
+        import socket
+
         assert self.listener is not None
         try:
             conn, _ = self.listener.accept()

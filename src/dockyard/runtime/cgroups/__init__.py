@@ -4,6 +4,7 @@ Lifecycle, as the runtime uses it:
 
     cg = cgroups.create(spec_path, cid, resources)   # mkdir + write limits, before any process
     cg.add(pid)                                      # the init joins before it unshares anything
+    # …or, for a single-threaded child: it writes "0" to cg.self_join, then cg.add_rest(pid)
     cg.pids(); cg.kill(sig)                          # ps, kill --all, delete
     cg.destroy()                                     # kill leftovers, rmdir what create made
 
@@ -51,32 +52,6 @@ def write(directory: str, name: str, value: str | int, field: str, shown: Any) -
                           f"({name}: {e.strerror})") from None
 
 
-def prime() -> None:
-    """Start paying, in the background, the one slow part of joining cgroups.
-
-    The first write to any cgroup.procs after a quiet spell waits for an RCU grace period
-    (5-25 ms here) while the kernel switches its thread-group lock to writer mode; writes right
-    after it are ~0.05 ms.  A no-op write (ourselves into our own cgroup) from a thread starts that
-    wait while create validates the bundle and forks; the real attach then finds the lock warm.
-    Best effort: any failure just leaves the cost where it was.
-    """
-    import _thread
-
-    def warm() -> None:
-        try:
-            with open("/proc/self/cgroup") as f:
-                line = f.readline().rstrip("\n")
-            _, ctrls, path = line.split(":", 2)
-            name = ctrls.split(",")[0].removeprefix("name=") if ctrls else ""
-            base = os.path.join(CGROUP_ROOT, name) if name and not is_v2() else CGROUP_ROOT
-            with open(os.path.normpath(f"{base}/{path}/cgroup.procs"), "w") as f:
-                f.write(str(os.getpid()))
-        except (OSError, ValueError):
-            pass
-
-    _thread.start_new_thread(warm, ())
-
-
 def is_v2(root: str = CGROUP_ROOT) -> bool:
     return os.path.exists(os.path.join(root, "cgroup.controllers"))
 
@@ -119,14 +94,41 @@ class Generic:
     def __init__(self, dirs: list[str]) -> None:
         self.dirs = dirs
         self.created = list(dirs)
+        #: v1 ``tasks`` files a forked, single-threaded init can write "0" to, joining by itself.
+        #: Moving oneself (pid 0) by thread takes no threadgroup lock, whereas writing a pid to
+        #: cgroup.procs write-locks it, which after a quiet spell waits for an RCU grace period
+        #: (5-25 ms here) and stalls every fork on the machine meanwhile.
+        self.self_join: list[str] = []
+        #: The cgroup v2 dir (a v2 host's only one, a hybrid host's unified tree), which a child
+        #: forked with CLONE_INTO_CGROUP starts in (see libc.fork_into_cgroup).
+        self.unified: str | None = None
 
     def apply(self, resources: dict[str, Any]) -> None:  # pragma: no cover - only via create()
         raise NotImplementedError
+
+    def for_joining(self) -> Generic:
+        """Fill ``self_join``/``unified`` from the dirs themselves (for a manager from
+        :func:`attach`): cgroup2 dirs have ``cgroup.controllers``, v1 ones do not."""
+        for d in self.dirs:
+            if self.unified is None and os.path.exists(os.path.join(d, "cgroup.controllers")):
+                self.unified = d
+            elif not os.path.exists(os.path.join(d, "cgroup.controllers")):
+                self.self_join.append(os.path.join(d, "tasks"))
+        return self
 
     def add(self, pid: int) -> None:
         for d in self.dirs:
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(pid))
+
+    def add_rest(self, pid: int, *, joined: list[str] | tuple[str, ...] = ()) -> None:
+        """Move ``pid`` into the dirs it cannot join itself (those without a ``self_join`` file),
+        except those it is in already (``joined``)."""
+        done = {*joined, *(os.path.dirname(t) for t in self.self_join)}
+        for d in self.dirs:
+            if d not in done:
+                with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                    f.write(str(pid))
 
     def pids(self) -> list[int]:
         found: set[int] = set()

@@ -19,25 +19,30 @@ if TYPE_CHECKING:
 
 def hierarchies() -> dict[str, str]:
     """mount point → own cgroup path, for every cgroup/cgroup2 mount."""
+    return {mnt: own for mnt, own, _ in mounts()}
+
+
+def mounts() -> list[tuple[str, str, bool]]:
+    """(mount point, own cgroup path, is cgroup2) for every cgroup/cgroup2 mount."""
     own: dict[str, str] = {}
     with open("/proc/self/cgroup") as f:
         for line in f:
             _, ctrls, path = line.rstrip("\n").split(":", 2)
             own[ctrls] = path
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str, bool]] = {}
     with open("/proc/self/mountinfo") as f:
         for line in f:
             pre, post = line.split(" - ", 1)
             fstype, _, opts = post.split()[:3]
             mnt = pre.split()[4]
             if fstype == "cgroup2":
-                found[mnt] = own.get("", "/")
+                found[mnt] = (mnt, own.get("", "/"), True)
             elif fstype == "cgroup":
                 optset = set(opts.split(","))
                 for ctrls, path in own.items():
                     if ctrls and set(ctrls.split(",")) <= optset:
-                        found[mnt] = path
-    return found
+                        found[mnt] = (mnt, path, False)
+    return list(found.values())
 
 
 class V1(Generic):
@@ -53,11 +58,15 @@ class V1(Generic):
         by_ctrl: dict[str, str] = {}
         self = cls(dirs, created, by_ctrl)
         try:
-            for mnt, own in hierarchies().items():
+            for mnt, own, unified in mounts():
                 rel = path if path.startswith("/") else os.path.join(own, path)
                 d = os.path.normpath(mnt + "/" + rel)
                 self._mkdirs(mnt, d)
                 dirs.append(d)
+                if unified:  # cgroup2 has no per-thread move out of a domain cgroup
+                    self.unified = d
+                else:
+                    self.self_join.append(os.path.join(d, "tasks"))
                 by_ctrl[os.path.basename(mnt)] = d
         except OSError as e:
             self.destroy()

@@ -46,6 +46,7 @@ class V2(Generic):
         target = os.path.normpath(root + "/" + rel)
         self = cls([target])
         self.created = []
+        self.unified = target
         cur = root
         try:
             for part in os.path.relpath(target, root).split(os.sep):
