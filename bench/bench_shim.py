@@ -31,7 +31,7 @@ def run() -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="bench-shim-") as tmp:
         state = Path(f"/tmp/dyb-{uuid.uuid4().hex[:8]}")
         env = {**os.environ, "DOCKYARD_ROOT": str(Path(tmp) / "root"), "DOCKYARD_STATE": str(state),
-               "DOCKYARD_RUNTIME": "runc"}
+               "DOCKYARD_RUNTIME": "runc", "DOCKYARD_NETWORK": "none"}  # the pod alone, no bridge
         subprocess.run([DOCKYARD, "image", "bootstrap", "busybox"], env=env, check=True, stdout=subprocess.DEVNULL)
         cid = subprocess.run([DOCKYARD, "run", "-d", "busybox", "sleep", "60"], env=env, check=True,
                              capture_output=True, text=True).stdout.strip()
