@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyroute2 import IPRoute
@@ -28,6 +28,8 @@ class NetEnv:
     subnet: str
     data_root: Path
     state_dir: Path
+    #: user networks' pool: eight /24s, so a test's networks (or one it left) never exhaust it
+    pool: str = field(default_factory=lambda: free_subnet(21))
 
     @property
     def gateway(self) -> str:
@@ -35,7 +37,7 @@ class NetEnv:
 
     def env(self) -> dict[str, str]:
         return {"DOCKYARD_NET_INSTANCE": self.instance, "DOCKYARD_NET_BRIDGE": self.instance,
-                "DOCKYARD_NET_SUBNET": self.subnet, "DOCKYARD_NET_POOL": free_subnet(),
+                "DOCKYARD_NET_SUBNET": self.subnet, "DOCKYARD_NET_POOL": self.pool,
                 "DOCKYARD_NET_DNS": "127.0.0.1:9"}
 
     def stray(self) -> list[str]:
@@ -69,16 +71,18 @@ class NetEnv:
         return left
 
 
-def free_subnet() -> str:
-    """A random 10.2xx.y.0/24 that no host route overlaps."""
+def free_subnet(prefix: int = 24) -> str:
+    """A random 10.2xx.y.0/*prefix* (16 < prefix ≤ 24) that no host route overlaps."""
     with IPRoute() as ipr:
         routes = [ipaddress.IPv4Network(f"{r.get('RTA_DST')}/{r['dst_len']}", strict=False)
                   for r in ipr.get_routes(family=2) if r.get("RTA_DST") and r["dst_len"]]
+    step = 1 << (24 - prefix)
     for _ in range(100):
-        net = ipaddress.IPv4Network(f"10.{random.randrange(200, 255)}.{random.randrange(0, 256)}.0/24")
+        third = random.randrange(0, 256, step)
+        net = ipaddress.IPv4Network(f"10.{random.randrange(200, 255)}.{third}.0/{prefix}")
         if not any(net.overlaps(r) for r in routes):
             return str(net)
-    raise RuntimeError("no free 10.2xx.y.0/24 test subnet")
+    raise RuntimeError(f"no free 10.2xx.y.0/{prefix} test subnet")
 
 
 def make(data_root: Path, state_dir: Path) -> NetEnv:

@@ -22,9 +22,9 @@ def addresses(reply: bytes) -> list[str]:
 NAMES = {"web": ["10.250.0.2"], "db": ["10.250.0.3", "10.250.0.4"]}
 
 
-async def _serve_and(fn, upstream_port: int):
+async def _serve_and(fn, upstream_port: int, peers=None):
     resolver = dns.Resolver(lambda n: NAMES.get(n.removesuffix(".mynet"), []), [("127.0.0.1", upstream_port)],
-                            timeout=1)
+                            timeout=1, peers=peers)
     udp, tcp = dns.bind("127.0.0.1", 0)
     port = udp.getsockname()[1]
     stop = asyncio.get_running_loop().create_future()
@@ -88,3 +88,22 @@ async def test_servfail_when_upstream_is_down() -> None:
         assert reply[3] & 0x0F == 2  # SERVFAIL
 
     await _serve_and(check, port)
+
+
+async def test_names_on_the_queriers_other_networks(fake_upstream) -> None:
+    """A pod's other networks (``network connect``) are found by the query's source address."""
+    asked: list[tuple[str, str]] = []
+
+    def peers(name: str, source: str) -> list[str]:
+        asked.append((name, source))
+        return ["10.251.0.9"] if (name, source) == ("far", "127.0.0.1") else []
+
+    async def check(port: int) -> None:
+        assert addresses(await _udp(port, query("far"))) == ["10.251.0.9"]
+        assert addresses(await _tcp(port, query("far"))) == ["10.251.0.9"]
+        assert addresses(await _udp(port, query("web"))) == ["10.250.0.2"]  # own network first
+        assert addresses(await _udp(port, query("example.org"))) == [fake_upstream.ADDRESS]
+
+    await _serve_and(check, fake_upstream.port, peers)
+    assert asked == [("far", "127.0.0.1"), ("far", "127.0.0.1"), ("example.org", "127.0.0.1")]
+    assert fake_upstream.queries == ["example.org"]

@@ -23,7 +23,9 @@ import contextlib
 import grp
 import os
 import signal
+import socket
 import ssl
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,8 +61,6 @@ def _socket_group(name: str) -> int | None:
 def _prepare_socket(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() or path.is_symlink():
-        import socket
-
         probe = socket.socket(socket.AF_UNIX)
         try:
             probe.connect(str(path))
@@ -72,11 +72,59 @@ def _prepare_socket(path: Path) -> None:
             probe.close()
 
 
-def _secure_socket(path: Path, group: str) -> None:
-    gid = _socket_group(group)
+def _secure_socket(path: Path, group: str, shown: Path | None = None) -> None:
+    """0660, group *group*; a group we may not give files to (rootless, not a member) is a warning."""
+    gid = _socket_group(group) if group else None
     if gid is not None:
-        os.chown(path, -1, gid)
+        try:
+            os.chown(path, -1, gid)
+        except PermissionError:
+            _log.warning("socket %s: cannot give it to group %r (not a member?); it keeps group %r",
+                         shown or path, group, _group_name(os.getegid()))
+            with contextlib.suppress(OSError):
+                os.chown(path, -1, os.getegid())
     os.chmod(path, 0o660)
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _listen_unix(path: Path, group: str) -> socket.socket:
+    """A listening socket at *path* that is never reachable more openly than 0660.
+
+    It is bound in a fresh 0700 directory beside *path*, given its group and mode there, then
+    renamed into place (a bound socket keeps working under its new name); a path too long for that
+    is bound under a umask that leaves it 0600 until the chmod.
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        private = Path(tempfile.mkdtemp(prefix=".dy", dir=path.parent))
+        tmp = private / "s"
+        try:
+            if len(os.fsencode(tmp)) < 108:
+                sock.bind(str(tmp))
+                _secure_socket(tmp, group, path)
+                os.rename(tmp, path)
+            else:
+                old = os.umask(0o177)
+                try:
+                    sock.bind(str(path))
+                finally:
+                    os.umask(old)
+                _secure_socket(path, group)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            private.rmdir()
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _tls(config: DaemonConfig) -> ssl.SSLContext | None:
@@ -137,8 +185,7 @@ async def serve(config: DaemonConfig, *, ready: Callable[[list[str]], None] | No
     try:
         for path in [config.socket, *([config.docker_socket] if config.docker_socket else [])]:
             _prepare_socket(path)
-            await web.UnixSite(runner, str(path)).start()
-            _secure_socket(path, config.group)
+            await web.SockSite(runner, _listen_unix(path, config.group)).start()
             ours.append((path, path.stat().st_ino))
             addresses.append(f"unix://{path}")
         if config.tcp:

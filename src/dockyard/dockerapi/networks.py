@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dockyard.base.errors import FailedPrecondition, InvalidArgument, NotFound
+from dockyard.base.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from dockyard.dockerapi.backend import BACKEND
 from dockyard.dockerapi.errors import check_fields, filters, json_body
 from dockyard.dockerapi.routing import Routes
@@ -97,7 +97,16 @@ async def remove(request: web.Request) -> web.Response:
     name = request.match_info["id"]
     if name in _BUILTIN:
         raise web.HTTPForbidden(text=f"{name} is a pre-defined network and cannot be removed")
-    await backend.call(lambda e: _net(e).remove_network(name))
+
+    def rm(engine) -> bool:
+        n = _net(engine)
+        if n.inspect_network(name).name == "bridge":
+            return False
+        n.remove_network(name)
+        return True
+
+    if not await backend.call(rm):
+        raise web.HTTPForbidden(text="bridge is a pre-defined network and cannot be removed")
     backend.events.emit("network", "destroy", name, {"name": name})
     return web.Response(status=204)
 
@@ -128,7 +137,77 @@ async def disconnect(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
-    return web.json_response({"NetworksDeleted": None})
+    """Remove user networks no container uses (``bridge``, ``host`` and ``none`` are never pruned).
+
+    A container keeps its endpoint from create to rm, so a network with no endpoint and no
+    container record naming it is unused, as docker counts it (stopped containers included).
+    Filters: ``label`` (``k`` or ``k=v``, all must match), ``label!`` (none may), ``until``.
+    """
+    backend = request.app[BACKEND]
+    flt = filters(request)
+    unknown = set(flt) - {"label", "label!", "until"}
+    if unknown:
+        raise InvalidArgument(f"network prune: invalid filter {sorted(unknown)[0]!r}; use label, label! or until")
+    until = [parse_until(u) for u in flt.get("until", [])]
+
+    def run(engine) -> list[str]:
+        n = _net(engine)
+        wanted = {r.options.network for r in engine.store.list(include_sandboxes=True)}
+        deleted = []
+        for net in n.networks():
+            if net.name == "bridge" or net.containers or net.name in wanted or net.id in wanted:
+                continue
+            if not _labels_match(net.labels, flt.get("label", []), flt.get("label!", [])):
+                continue
+            if any(net.created >= t for t in until):
+                continue
+            try:
+                n.remove_network(net.name)
+            except (Conflict, NotFound):  # a container joined (or someone removed it) meanwhile
+                continue
+            deleted.append(net.name)
+        return deleted
+
+    try:
+        deleted = await backend.call(run)
+    except FailedPrecondition:  # networking unavailable (rootless): nothing to prune
+        deleted = []
+    for name in deleted:
+        backend.events.emit("network", "destroy", name, {"name": name})
+    backend.events.emit("network", "prune", "", {"reclaimed": "0"})
+    return web.json_response({"NetworksDeleted": deleted or None})
+
+
+def _labels_match(labels: dict[str, str], want: list[str], reject: list[str]) -> bool:
+    def has(spec: str) -> bool:
+        key, eq, value = spec.partition("=")
+        return key in labels and (not eq or labels[key] == value)
+
+    return all(has(s) for s in want) and not any(has(s) for s in reject)
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_until(value: str, now: float | None = None) -> float:
+    """Docker's ``until``: a Unix timestamp, an RFC 3339 date/time, or a Go duration before *now*."""
+    import re
+    import time
+    from datetime import UTC, datetime
+
+    now = time.time() if now is None else now
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
+    if parts and "".join(a + u for a, u in parts) == value:
+        return now - sum(float(a) * _UNITS[u] for a, u in parts)
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(f"until {value!r}: use a timestamp, a date/time or a duration like 24h") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def register(routes: Routes) -> None:

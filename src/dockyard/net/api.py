@@ -56,7 +56,9 @@ class Net:
                publish_all: Iterable[str] = (), ip: str | None = None) -> Attachment:
         """Create the pod's netns on *network*; ``ports`` as ``-p``, ``publish_all`` as ``-P``'s exposed list."""
         specs = [p if isinstance(p, PortSpec) else _parse(p) for p in ports]
-        specs += _publish_all(list(publish_all))
+        # -P skips an exposed port that -p already publishes, as docker does
+        taken = {(s.container_port, s.proto) for s in specs}
+        specs += [s for s in _publish_all(list(publish_all)) if (s.container_port, s.proto) not in taken]
         return pods.attach(self.ctx, pod_id, network=network, name=name, aliases=tuple(aliases),
                            port_specs=specs, ip=ip)
 

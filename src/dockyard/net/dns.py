@@ -1,10 +1,13 @@
-"""The embedded DNS server: pod names and aliases on one network, everything else forwarded.
+"""The embedded DNS server: pod names and aliases on a pod's networks, everything else forwarded.
 
 One small process per network (``python -m dockyard.net.dns``) listens on the bridge's gateway
-address, port 53, UDP and TCP; pods get ``nameserver <gateway>`` in their resolv.conf.  It answers
-A queries for the names ``net.db`` lists on its network (read per query, so attach/detach need
-not notify it) and relays every other query, unchanged, to the upstream resolvers (the host's
-``/etc/resolv.conf`` unless told otherwise).  Running on the host rather than inside each pod's
+address, port 53, UDP and TCP; pods get ``nameserver <gateway>`` of their *first* network in
+their resolv.conf.  It answers A queries for the names ``net.db`` lists on its network and — so
+that a pod given more networks by ``network connect`` resolves names there too, as docker's
+127.0.0.11 does — on every other network the querying pod (known by its source address) is on.
+``net.db`` is read per query, so attach/connect/detach need not notify it.  Every other query is
+relayed, unchanged, to the upstream resolvers (the host's ``/etc/resolv.conf`` unless told
+otherwise).  Running on the host rather than inside each pod's
 namespace (Docker's 127.0.0.11) means it can reach a host resolver on 127.0.0.53 too.
 
 Only the parts of RFC 1035 a stub resolver needs: one question, A answers, NXDOMAIN is left to
@@ -26,6 +29,8 @@ TTL = 10  # seconds; pods come and go, so answers must not be cached for long
 QTYPE_A, QTYPE_AAAA, QTYPE_ANY = 1, 28, 255
 
 Lookup = Callable[[str], list[str]]
+#: (name, querier's source address) → addresses on the querier's other networks
+PeerLookup = Callable[[str, str], list[str]]
 
 
 def host_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[tuple[str, int]]:
@@ -74,17 +79,19 @@ def servfail(msg: bytes) -> bytes:
 
 
 class Resolver:
-    def __init__(self, lookup: Lookup, upstreams: list[tuple[str, int]], *, timeout: float = 2.0) -> None:
+    def __init__(self, lookup: Lookup, upstreams: list[tuple[str, int]], *, timeout: float = 2.0,
+                 peers: PeerLookup | None = None) -> None:
         self.lookup = lookup
+        self.peers = peers
         self.upstreams = upstreams
         self.timeout = timeout
 
-    async def resolve(self, msg: bytes) -> bytes | None:
+    async def resolve(self, msg: bytes, source: str = "") -> bytes | None:
         q = parse_question(msg)
         if q is None:
             return None
         name, qtype, end = q
-        local = self.lookup(name)
+        local = self.lookup(name) or (self.peers(name, source) if self.peers and source else [])
         if local:
             return answer(msg, end, local, qtype)
         for upstream in self.upstreams:
@@ -123,16 +130,18 @@ class _Udp(asyncio.DatagramProtocol):
         asyncio.get_running_loop().create_task(self._reply(data, addr))
 
     async def _reply(self, data: bytes, addr: tuple[str, int]) -> None:
-        out = await self.resolver.resolve(data)
+        out = await self.resolver.resolve(data, addr[0])
         if out is not None:
             self.transport.sendto(out, addr)
 
 
 async def _tcp(resolver: Resolver, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    peer = writer.get_extra_info("peername")
+    source = peer[0] if isinstance(peer, tuple) else ""
     try:
         while True:
             (n,) = struct.unpack("!H", await reader.readexactly(2))
-            out = await resolver.resolve(await reader.readexactly(n))
+            out = await resolver.resolve(await reader.readexactly(n), source)
             if out is None:
                 break
             writer.write(struct.pack("!H", len(out)) + out)
@@ -183,10 +192,32 @@ def store_lookup(db_path: Path, network: str) -> Lookup:
     store = Store(db_path)
 
     def lookup(name: str) -> list[str]:
-        names = store.names(network)
-        return names.get(name) or names.get(name.removesuffix(f".{network}")) or []
+        return _find(store.names(network), name, network)
 
     return lookup
+
+
+def store_peers(db_path: Path, network: str) -> PeerLookup:
+    """Names on the other networks of the pod that has address *source* on *network*."""
+    from dockyard.net.store import Store
+
+    store = Store(db_path)
+
+    def peers(name: str, source: str) -> list[str]:
+        pods = [e.pod_id for e in store.endpoints(network=network) if e.address == source]
+        for pod_id in pods:
+            for ep in store.endpoints(pod_id=pod_id):
+                if ep.network != network:
+                    found = _find(store.names(ep.network), name, ep.network)
+                    if found:
+                        return found
+        return []
+
+    return peers
+
+
+def _find(names: dict[str, list[str]], name: str, network: str) -> list[str]:
+    return names.get(name) or names.get(name.removesuffix(f".{network}")) or []
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,7 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM, fileno=args.fd[1])
     for s in (udp, tcp):
         s.setblocking(False)
-    asyncio.run(serve(Resolver(store_lookup(Path(args.db), args.network), ups), udp, tcp))
+    db = Path(args.db)
+    resolver = Resolver(store_lookup(db, args.network), ups, peers=store_peers(db, args.network))
+    asyncio.run(serve(resolver, udp, tcp))
 
 
 if __name__ == "__main__":
