@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import docker
+import pytest
 
 from tests.dockerapi.daemonproc import DOCKYARD, Daemon
 
@@ -49,8 +50,9 @@ def _in_pty(argv: list[str], env: dict[str, str], rows: int, cols: int, timeout:
     return out.decode(errors="replace")
 
 
-def test_exec_tty_has_its_size_from_the_start(daemon: Daemon) -> None:
-    daemon.docker("run", "-d", "--name", "x-tty", "--runtime", "runc", "busybox", "sleep", "300")
+@pytest.mark.parametrize("runtime", ["runc", "dockyard"])
+def test_exec_tty_has_its_size_from_the_start(daemon: Daemon, runtime: str) -> None:
+    daemon.docker("run", "-d", "--name", "x-tty", "--runtime", runtime, "busybox", "sleep", "300")
     try:
         # docker exec -it sends ConsoleSize (the CLI's terminal size) and then resizes
         out = _in_pty(["docker", "exec", "-it", "x-tty", "stty", "size"], daemon.env, 33, 101)

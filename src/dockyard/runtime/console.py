@@ -13,14 +13,21 @@ import os
 from dockyard.runtime import libc
 
 TIOCSCTTY = 0x540E
+TIOCSWINSZ = 0x5414
 
 
-def setup(sock_fd: int, *, bind_console: bool = True) -> None:
+def setup(sock_fd: int, *, bind_console: bool = True, size: dict | None = None) -> None:
+    """*size* is the spec's ``process.consoleSize`` ({"height", "width"}): set before the
+    master leaves, so the command's first look at its terminal already sees it (as runc)."""
     import fcntl
     import socket
 
     master, slave = os.openpty()
     name = os.ttyname(slave)
+    if size and size.get("height") and size.get("width"):
+        import struct
+
+        fcntl.ioctl(slave, TIOCSWINSZ, struct.pack("HHHH", int(size["height"]), int(size["width"]), 0, 0))
     if bind_console and os.path.exists("/dev"):
         if not os.path.exists("/dev/console"):
             try:

@@ -158,7 +158,7 @@ def _helper(chan: channel.Channel, ns_paths: dict[str, str], proc: dict[str, Any
         if proc.get("terminal") and console_fd >= 0:
             from dockyard.runtime import console
 
-            console.setup(console_fd, bind_console=False)
+            console.setup(console_fd, bind_console=False, size=proc.get("consoleSize"))
         process.set_rlimits(proc)
         env = process.environ(proc)
         cwd = proc.get("cwd") or "/"

@@ -173,7 +173,7 @@ def _prepare_process(ctx: Context, proc: dict[str, Any], ns: dict[str, str]) -> 
     if proc.get("terminal") and ctx.console_fd >= 0:
         from dockyard.runtime import console
 
-        console.setup(ctx.console_fd)
+        console.setup(ctx.console_fd, size=proc.get("consoleSize"))
     process.set_rlimits(proc)
     process.set_oom_score(proc)
     env = process.environ(proc)
