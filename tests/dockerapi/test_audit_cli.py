@@ -92,8 +92,12 @@ def test_port_forms_udp_publish_all_and_network_modes(daemon: Daemon, free_port:
         mac = ["cat", "/sys/class/net/eth0/address"]
         peer = daemon.docker("run", "--rm", "--network", "container:ports", "busybox", *mac).stdout
         assert peer.strip() and peer == daemon.docker("exec", "ports", *mac).stdout
-        host = daemon.docker("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net").stdout.split()
-        assert set(host) == set(p.name for p in Path("/sys/class/net").iterdir())
+        # --network host: the host's interfaces (parallel tests add and remove veths meanwhile, so
+        # only those present both before and after must be seen, and nothing outside either list)
+        before = {p.name for p in Path("/sys/class/net").iterdir()}
+        host = set(daemon.docker("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net").stdout.split())
+        after = {p.name for p in Path("/sys/class/net").iterdir()}
+        assert before & after <= host <= before | after, (host, before, after)
     finally:
         daemon.docker("rm", "-f", "ports", "iso")
 

@@ -28,6 +28,55 @@ def ports_list(extra: dict[str, Any], *, running: bool) -> list[dict[str, Any]]:
     return out
 
 
+def endpoint_doc(network: str, *, network_id: str = "", endpoint_id: str = "", gateway: str = "",
+                 ip: str = "", prefixlen: int = 0, mac: str = "", aliases: list[str] | None = None,
+                 dns_names: list[str] | None = None) -> dict[str, Any]:
+    """One entry of ``NetworkSettings.Networks`` (inspect and ``docker ps`` alike)."""
+    return {"IPAMConfig": None, "Links": None, "Aliases": aliases or None, "MacAddress": mac, "DriverOpts": None,
+            "GwPriority": 0, "NetworkID": network_id or network, "EndpointID": endpoint_id, "Gateway": gateway,
+            "IPAddress": ip, "IPPrefixLen": prefixlen, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "DNSNames": dns_names or None}
+
+
+def net_endpoints(engine, rec, *, pid: int = 0) -> tuple[dict[str, dict[str, Any]], list[Any]] | None:
+    """``{network: endpoint}`` and the resolved port rows of a container on bridge or a user
+    network, read from ``net.db`` alone (no pyroute2: ``docker ps`` stays cheap); None if it has
+    no sandbox there.  *pid*: its init, to read each interface's MAC address while it runs."""
+    import hashlib
+
+    from dockyard.engine import network
+
+    if not network.uses_net(rec.options):
+        return None
+    store = network.store(engine)
+    if store.sandbox(rec.pod) is None:
+        return None
+    nets: dict[str, dict[str, Any]] = {}
+    for ep in store.endpoints(pod_id=rec.pod):
+        row = store.network(ep.network)
+        if row is None:
+            continue
+        user_net = ep.network != "bridge"
+        aliases = list(dict.fromkeys([*ep.aliases, *rec.options.network_aliases])) if user_net else []
+        nets[ep.network] = endpoint_doc(
+            ep.network, network_id=row.id, gateway=row.gateway, ip=ep.address,
+            endpoint_id=hashlib.sha256(f"{rec.pod}/{ep.network}".encode()).hexdigest(),
+            prefixlen=int(row.subnet.rpartition("/")[2] or 0), mac=_mac(pid, ep.ifname), aliases=aliases,
+            dns_names=list(dict.fromkeys([rec.name, rec.id[:12], *aliases])) if user_net else None)
+    return nets, list(store.ports(pod_id=rec.pod))
+
+
+def _mac(pid: int, ifname: str) -> str:
+    """The interface's address as the container sees it (its /sys belongs to its netns)."""
+    if not pid:
+        return ""
+    try:
+        with open(f"/proc/{pid}/root/sys/class/net/{ifname}/address") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def _ports_map(extra: dict[str, Any], network: str, running: bool) -> dict[str, Any]:
     bindings = extra.get("PortBindings") or {}
     ports: dict[str, Any] = {k: None for k in extra.get("ExposedPorts") or {}}
@@ -65,12 +114,9 @@ def container_doc(engine, rec, data_root) -> dict[str, Any]:
     running = state["Running"]
     ports = _ports_map(extra, network, running) if network in ("host", "none") else \
         {k: None for k in extra.get("ExposedPorts") or {}}
-    net_name = "host" if network == "host" else ("none" if network == "none" else network)
-    endpoint = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": net_name, "EndpointID": "",
-                "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "DriverOpts": None}
     doc["NetworkSettings"] = {"Bridge": "", "SandboxID": rec.pod, "SandboxKey": "", "Ports": ports,
                               "IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
-                              "Networks": {net_name: endpoint}}
+                              "Networks": {} if network.startswith("container:") else {network: endpoint_doc(network)}}
     _attachment(engine, rec, doc, extra, running)
     for m in doc["Mounts"]:
         m.update({"Mode": "" if m["RW"] else "ro", "Propagation": "rprivate"})
@@ -96,12 +142,10 @@ def _attachment(engine, rec, doc: dict[str, Any], extra: dict[str, Any], running
     settings = doc["NetworkSettings"]
     settings.update({"IPAddress": att.ip, "IPPrefixLen": att.prefixlen, "Gateway": att.gateway,
                      "SandboxKey": str(att.netns_path or "")})
-    nets = {}
-    for name, ip in (att.addresses or {att.network: att.ip}).items():
-        nets[name] = {"IPAMConfig": None, "Links": None, "Aliases": list(getattr(opts, "network_aliases", [])),
-                      "NetworkID": name, "EndpointID": rec.pod, "Gateway": att.gateway if name == att.network
-                      else "", "IPAddress": ip, "IPPrefixLen": att.prefixlen, "MacAddress": "", "DriverOpts": None}
-    settings["Networks"] = nets
+    found = net_endpoints(engine, rec, pid=int(doc.get("State", {}).get("Pid") or 0))
+    if found:
+        settings["Networks"] = found[0]
+        settings["MacAddress"] = found[0].get(att.network, {}).get("MacAddress", "")
     if running:
         ports: dict[str, Any] = {k: None for k in extra.get("ExposedPorts") or {}}
         for row in att.ports:
