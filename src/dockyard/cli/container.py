@@ -15,10 +15,9 @@ import time
 import click
 
 from dockyard.base.errors import DockyardError
-from dockyard.cli import fastrun
+from dockyard.cli import fastrun, output
+from dockyard.cli.output import CONTEXT
 from dockyard.engine.network import default_network
-
-ENGINE_ERROR = 125
 
 
 def _engine():
@@ -27,17 +26,8 @@ def _engine():
     return Engine()
 
 
-def _fail(e: DockyardError, default: int = ENGINE_ERROR) -> SystemExit:
-    click.echo(f"Error: {e}", err=True)
-    return SystemExit(getattr(e, "exec_failure", 0) or default)
-
-
-# The exit code is the container's: SystemExit carries it past click (whose non-standalone mode
-# would turn a click Exit into a return value); fastrun.exit_with ends run/start -a/exec with it.
-_exit_with = fastrun.exit_with
-
-
-def _run_options(f):
+def run_options(f):
+    """``run``'s and ``create``'s flags and IMAGE [COMMAND…] arguments (the remote ``run`` uses them too)."""
     opts = [
         click.option("-e", "--env", multiple=True, help="Set an environment variable (KEY=VALUE or KEY)."),
         click.option("--env-file", multiple=True, help="Read environment variables from a file."),
@@ -72,8 +62,7 @@ def _run_options(f):
         click.option("-i", "--interactive", is_flag=True, help="Keep stdin open."),
         click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal."),
     ]
-    for opt in reversed(opts):
-        f = opt(f)
+    f = output.options(*opts)(f)
     f = click.argument("command", nargs=-1, type=click.UNPROCESSED)(f)
     return click.argument("image")(f)
 
@@ -82,13 +71,10 @@ def _run_options(f):
 _build_options = fastrun.build_options
 
 
-CONTEXT = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
-
-
 @click.command(context_settings=CONTEXT)
 @click.option("--rm", "auto_remove", is_flag=True, help="Remove the container when it exits.")
 @click.option("-d", "--detach", is_flag=True, help="Run in the background and print the container id.")
-@_run_options
+@run_options
 def run(image: str, command: tuple[str, ...], auto_remove: bool, detach: bool, **kw) -> None:
     """Create and start a container; attach to it unless -d."""
     # `dockyard run …` normally takes fastrun's click-free path (cli/main.py); this is the same
@@ -96,7 +82,7 @@ def run(image: str, command: tuple[str, ...], auto_remove: bool, detach: bool, *
     try:
         opts = _build_options(image, command, kw, auto_remove=auto_remove)
     except DockyardError as e:
-        raise _fail(e) from None
+        raise output.fail(e) from None
     fastrun.execute(opts, detach=detach, sandbox=kw["sandbox"])
 
 
@@ -104,13 +90,13 @@ _forwarder = fastrun.forwarder
 
 
 @click.command(context_settings=CONTEXT)
-@_run_options
+@run_options
 def create(image: str, command: tuple[str, ...], **kw) -> None:
     """Create a container without starting it; prints its id."""
     try:
         rec = _engine().create(_build_options(image, command, kw), sandbox=kw["sandbox"])
     except DockyardError as e:
-        raise _fail(e) from None
+        raise output.fail(e) from None
     click.echo(rec.id)
 
 
@@ -129,41 +115,43 @@ def start(containers: tuple[str, ...], attach_: bool, interactive: bool) -> None
         sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=interactive, timeout=None)
         engine.start(rec)
         code = attach.stream(sock, stdin=interactive, tty=rec.options.tty, forward=_forwarder(engine, rec))
-        _exit_with(code)
+        output.exit_with(code)
     for ref in containers:
         engine.start(engine.get(ref))
         click.echo(ref)
 
 
-def _ago(ts: float | None) -> str:
-    if not ts:
-        return ""
-    secs = max(0, int(time.time() - ts))
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if secs >= size:
-            n = secs // size
-            return f"{n} {unit}{'s' if n > 1 else ''}"
-    return "Less than a second" if secs < 1 else f"{secs} second{'s' if secs > 1 else ''}"
+#: ``ps``'s flags, daemonless and remote
+ps_options = output.options(
+    click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default: running only)."),
+    click.option("-q", "--quiet", is_flag=True, help="Only ids."),
+    click.option("--no-trunc", is_flag=True, help="Do not truncate ids and commands."),
+    click.option("--format", "fmt", help="Go-template-like format: {{.ID}} {{.Names}} {{.Status}} … or 'json'."),
+)
+
+#: ``ps``'s default table: (heading, row key)
+PS_COLUMNS = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"), ("CREATED", "RunningFor"),
+              ("STATUS", "Status"), ("PORTS", "Ports"), ("NAMES", "Names")]
 
 
-def _status_text(st) -> str:
-    if st.status == "running":
-        return f"Up {_ago(st.started_at)}"
-    if st.status == "exited":
-        return f"Exited ({st.exit_code}) {_ago(st.finished_at)} ago"
-    return st.status.capitalize()
+def ps_row(*, cid: str, image: str, argv: list[str], created: float, st, name: str, pod: str, runtime: str,
+           ports: str, no_trunc: bool) -> dict[str, str]:
+    """One ``ps`` row (the ``--format`` fields); *st* has ``status``, ``exit_code``, ``started_at``,
+    ``finished_at``.  The remote ``ps`` builds its rows here too, so the two print alike."""
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in argv)
+    return {"ID": cid if no_trunc else cid[:12], "Image": image,
+            "Command": cmd if no_trunc else (cmd[:20] + "…" if len(cmd) > 20 else cmd),
+            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+            "RunningFor": f"{output.age(created)} ago", "Status": output.status_text(st), "State": st.status,
+            "Names": name, "Pod": pod[:12], "Runtime": runtime, "Ports": ports}
 
 
 @click.command()
-@click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default: running only).")
-@click.option("-q", "--quiet", is_flag=True, help="Only ids.")
-@click.option("--no-trunc", is_flag=True, help="Do not truncate ids and commands.")
-@click.option("--format", "fmt", help="Go-template-like format: {{.ID}} {{.Names}} {{.Status}} … or 'json'.")
+@ps_options
 def ps(all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
     """List containers."""
-    import json
-    import shlex
-
     from dockyard.engine import network
 
     engine = _engine()
@@ -174,55 +162,24 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
         st = engine.status(rec)
         if not all_ and st.status != "running":
             continue
-        cmd = " ".join(shlex.quote(a) for a in (rec.options.entrypoint or []) + (rec.options.command or []))
-        rows.append({"ID": rec.id if no_trunc else rec.id[:12], "Image": rec.image,
-                     "Command": cmd if no_trunc else (cmd[:20] + "…" if len(cmd) > 20 else cmd),
-                     "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.created)),
-                     "RunningFor": f"{_ago(rec.created)} ago", "Status": _status_text(st), "State": st.status,
-                     "Names": rec.name, "Pod": rec.pod[:12], "Runtime": rec.runtime,
-                     "Ports": ports.get(rec.id, "") if st.running else ""})
-    if quiet:
-        for r in rows:
-            click.echo(r["ID"])
-        return
-    if fmt:
-        table = fmt.startswith("table")
-        fmt = fmt.removeprefix("table").strip()
-        if fmt in ("json", "{{json .}}"):
-            for r in rows:
-                click.echo(json.dumps(r))
-            return
-        fmt = fmt.replace("\\t", "\t")
-        if table:
-            click.echo(_render(fmt, {k: k.upper() for k in rows[0]} if rows else {}))
-        for r in rows:
-            click.echo(_render(fmt, r))
-        return
-    cols = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"), ("CREATED", "RunningFor"),
-            ("STATUS", "Status"), ("PORTS", "Ports"), ("NAMES", "Names")]
-    _table(cols, rows)
+        rows.append(ps_row(cid=rec.id, image=rec.image, argv=(rec.options.entrypoint or []) + (rec.options.command or []),
+                           created=rec.created, st=st, name=rec.name, pod=rec.pod, runtime=rec.runtime,
+                           ports=ports.get(rec.id, "") if st.running else "", no_trunc=no_trunc))
+    output.echo_rows(rows, PS_COLUMNS, fmt=fmt, quiet=quiet)
 
 
-def _render(fmt: str, row: dict) -> str:
-    import re
-
-    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: str(row.get(m.group(1), "")), fmt)
-
-
-def _table(cols: list[tuple[str, str]], rows: list[dict]) -> None:
-    widths = [max([len(h)] + [len(str(r[k])) for r in rows]) for h, k in cols]
-    line = "   ".join(h.ljust(w) for (h, _), w in zip(cols, widths, strict=True))
-    click.echo(line.rstrip())
-    for r in rows:
-        click.echo("   ".join(str(r[k]).ljust(w) for (_, k), w in zip(cols, widths, strict=True)).rstrip())
+#: ``logs``' flags and CONTAINER argument, daemonless and remote
+logs_options = output.options(
+    click.option("-f", "--follow", is_flag=True, help="Follow log output."),
+    click.option("-t", "--timestamps", is_flag=True, help="Show timestamps."),
+    click.option("-n", "--tail", default="all", help="Number of lines from the end (default all)."),
+    click.option("--since", help="Show logs since a time (RFC 3339, Unix time) or a duration ago (10m)."),
+    click.argument("container"),
+)
 
 
 @click.command()
-@click.option("-f", "--follow", is_flag=True, help="Follow log output.")
-@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
-@click.option("-n", "--tail", default="all", help="Number of lines from the end (default all).")
-@click.option("--since", help="Show logs since a time (RFC 3339, Unix time) or a duration ago (10m).")
-@click.argument("container")
+@logs_options
 def logs(container: str, follow: bool, timestamps: bool, tail: str, since: str | None) -> None:
     """Show a container's output (its json-file log)."""
     from dockyard.base.errors import InvalidArgument
@@ -244,15 +201,21 @@ def logs(container: str, follow: bool, timestamps: bool, tail: str, since: str |
         stream.flush() if follow else None
 
 
+#: ``exec``'s flags and CONTAINER COMMAND… arguments, daemonless and remote (with :data:`CONTEXT`)
+exec_options = output.options(
+    click.option("-i", "--interactive", is_flag=True, help="Keep stdin open."),
+    click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal."),
+    click.option("-d", "--detach", is_flag=True, help="Run in the background."),
+    click.option("-e", "--env", multiple=True, help="Set an environment variable."),
+    click.option("-u", "--user", help="USER[:GROUP] or UID[:GID]."),
+    click.option("-w", "--workdir", help="Working directory inside the container."),
+    click.argument("container"),
+    click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED),
+)
+
+
 @click.command("exec", context_settings=CONTEXT)
-@click.option("-i", "--interactive", is_flag=True, help="Keep stdin open.")
-@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal.")
-@click.option("-d", "--detach", is_flag=True, help="Run in the background.")
-@click.option("-e", "--env", multiple=True, help="Set an environment variable.")
-@click.option("-u", "--user", help="USER[:GROUP] or UID[:GID].")
-@click.option("-w", "--workdir", help="Working directory inside the container.")
-@click.argument("container")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@exec_options
 def exec_(container: str, command: tuple[str, ...], interactive: bool, tty: bool, detach: bool,
           env: tuple[str, ...], user: str | None, workdir: str | None) -> None:
     """Run a command in a running container."""
@@ -265,11 +228,11 @@ def exec_(container: str, command: tuple[str, ...], interactive: bool, tty: bool
         sock = run_exec(engine, rec, list(command), env=list(env), user=user, workdir=workdir, tty=tty,
                         stdin=interactive and not detach)
     except DockyardError as e:
-        raise _fail(e, default=126 if "exec" in str(e) else 1) from None
+        raise output.fail(e, default=126 if "exec" in str(e) else 1) from None
     if detach:
         sock.close()
         return
-    _exit_with(attach.stream(sock, stdin=interactive, tty=tty))
+    output.exit_with(attach.stream(sock, stdin=interactive, tty=tty))
 
 
 @click.command()
@@ -303,16 +266,7 @@ def kill(containers: tuple[str, ...], sig: str) -> None:
 def rm(containers: tuple[str, ...], force: bool) -> None:
     """Remove containers (and their writable layer, logs and runtime state)."""
     engine = _engine()
-    failed = 0
-    for ref in containers:
-        try:
-            engine.remove(engine.get(ref), force=force)
-            click.echo(ref)
-        except DockyardError as e:
-            click.echo(f"Error: {e}", err=True)
-            failed = 1
-    if failed:
-        raise SystemExit(1)
+    output.echo_each(containers, lambda ref: engine.remove(engine.get(ref), force=force))
 
 
 @click.command()
@@ -344,7 +298,7 @@ def top(container: str) -> None:
 
     engine = _engine()
     rows = views.top(engine, engine.get(container))
-    _table([(k, k) for k in ("UID", "PID", "PPID", "STAT", "TIME", "CMD")], rows)
+    output.echo_table([(k, k) for k in ("UID", "PID", "PPID", "STAT", "TIME", "CMD")], rows)
 
 
 @click.command()
@@ -375,7 +329,7 @@ def stats(containers: tuple[str, ...], no_stream: bool, all_: bool) -> None:
                          "memp": f"{(100 * s.memory / limit if limit else 0):.2f}%", "pids": str(s.pids)})
         if not no_stream:
             click.echo("\033[2J\033[H", nl=False)
-        _table(cols, rows)
+        output.echo_table(cols, rows)
         if no_stream:
             return
         time.sleep(0.5)

@@ -12,7 +12,7 @@ import os
 import click
 
 from dockyard import __version__
-from dockyard.base.errors import DockyardError
+from dockyard.cli import output
 from dockyard.cli.main import COMMANDS
 
 
@@ -54,20 +54,4 @@ def cli(root: str | None, state: str | None, log_level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse *argv* with click and run the command; its exit code."""
-    try:
-        # Without standalone mode click returns a command's exit code instead of exiting.
-        rv = cli.main(args=argv, prog_name="dockyard", standalone_mode=False)
-    except DockyardError as e:
-        click.echo(f"Error: {e}", err=True)
-        return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
-    except BrokenPipeError:
-        return 0
-    return rv if isinstance(rv, int) else 0
+    return output.invoke(cli, argv)

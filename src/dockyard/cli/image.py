@@ -11,6 +11,7 @@ import fnmatch
 import json
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import click
 from dockyard.base import paths
 from dockyard.base.clock import rfc3339
 from dockyard.base.errors import Conflict, InvalidArgument, NotFound
-from dockyard.cli import image_gc
+from dockyard.cli import image_gc, output
 from dockyard.cli import image_show as show
 from dockyard.oci import names
 from dockyard.oci.images import ImageRecord, ImageStore
@@ -36,27 +37,45 @@ def image() -> None:
 
 # -- listing and inspecting ----------------------------------------------------------------------
 
+#: ``images``' REFERENCE argument and flags, daemonless and remote
+images_options = output.options(
+    click.argument("reference", required=False),
+    click.option("-q", "--quiet", is_flag=True, help="Only show image IDs."),
+    click.option("-a", "--all", "all_", is_flag=True, help="Accepted for docker compatibility."),
+    click.option("--no-trunc", is_flag=True, help="Show full image IDs."),
+    click.option("--digests", is_flag=True, help="Show manifest digests."),
+    click.option("--format", "fmt", default="table", help="table, json, or a {{.Field}} template."),
+    click.option("-f", "--filter", "filters", multiple=True, help="dangling=true|false or reference=PATTERN."),
+)
+
+
 @click.command("images")
-@click.argument("reference", required=False)
-@click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
-@click.option("-a", "--all", "all_", is_flag=True, help="Accepted for docker compatibility.")
-@click.option("--no-trunc", is_flag=True, help="Show full image IDs.")
-@click.option("--digests", is_flag=True, help="Show manifest digests.")
-@click.option("--format", "fmt", default="table", help="table, json, or a {{.Field}} template.")
-@click.option("-f", "--filter", "filters", multiple=True, help="dangling=true|false or reference=PATTERN.")
+@images_options
 def images(reference: str | None, quiet: bool, all_: bool, no_trunc: bool, digests: bool, fmt: str,
            filters: tuple[str, ...]) -> None:
     """List images."""
-    rows: list[dict[str, str]] = []
     store = _store()
-    keep = _filter(filters)
-    for record in store.list():
+    echo_images(select_rows(store.list, reference, filters, no_trunc=no_trunc), quiet=quiet, fmt=fmt, digests=digests)
+
+
+def select_rows(load: Callable[[], Iterable[ImageRecord]], reference: str | None, filters: tuple[str, ...], *,
+                no_trunc: bool) -> list[dict[str, str]]:
+    """``images``' rows of the records *load* returns, kept by *reference* and ``--filter`` (checked
+    before *load* runs); the remote ``images`` lists the daemon's records through here too."""
+    keep = image_filter(filters)
+    rows: list[dict[str, str]] = []
+    for record in load():
         for row in show.image_rows(record):
             if no_trunc:
                 row["ID"] = str(record.id)
-            if (reference and not _matches(reference, row)) or not keep(record, row):
+            if (reference and not reference_matches(reference, row)) or not keep(record, row):
                 continue
             rows.append(row)
+    return rows
+
+
+def echo_images(rows: list[dict[str, str]], *, quiet: bool, fmt: str, digests: bool) -> None:
+    """Print ``images``' rows: ids only, ``json``, a ``{{.Field}}`` template, or the table."""
     if quiet:
         click.echo("\n".join(dict.fromkeys(r["ID"] for r in rows)) if rows else "", nl=bool(rows))
     elif fmt == "json":
@@ -71,7 +90,8 @@ def images(reference: str | None, quiet: bool, all_: bool, no_trunc: bool, diges
         click.echo(show.table(heads, [[r[c] for c in cols] for r in rows]))
 
 
-def _filter(filters: tuple[str, ...]) -> Any:
+def image_filter(filters: tuple[str, ...]) -> Callable[[ImageRecord, dict[str, str]], bool]:
+    """``--filter dangling=true|false`` / ``reference=PATTERN`` → a check of (record, row)."""
     checks = []
     for f in filters:
         key, sep, value = f.partition("=")
@@ -86,7 +106,8 @@ def _filter(filters: tuple[str, ...]) -> Any:
     return lambda rec, row: all(check(rec, row) for check in checks)
 
 
-def _matches(reference: str, row: dict[str, str]) -> bool:
+def reference_matches(reference: str, row: dict[str, str]) -> bool:
+    """Whether *row* is the repository (and tag, if *reference* has one) *reference* names."""
     ref = names.parse(reference, default_tag=None)
     if names.familiar(ref.repository) != row["Repository"]:
         return False

@@ -8,10 +8,13 @@ the engine's records to turn container names into the pod ids ``dockyard.net`` k
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import click
 
 from dockyard.base.clock import rfc3339
+from dockyard.cli import output
 
 
 def _engine():
@@ -26,7 +29,8 @@ def _net(engine):
     return network.net(engine)
 
 
-def _labels(items: tuple[str, ...]) -> dict[str, str]:
+def parse_labels(items: tuple[str, ...]) -> dict[str, str]:
+    """``--label KEY=VALUE`` (or ``KEY``, an empty value) items → a dict."""
     return dict(item.partition("=")[::2] for item in items)
 
 
@@ -35,13 +39,26 @@ def network() -> None:
     """Manage networks: bridges with a subnet, NAT and name resolution between their containers."""
 
 
+#: ``network create``'s flags and NAME argument, daemonless and remote
+create_options = output.options(
+    click.option("--subnet", help="Subnet in CIDR form (default: a free /24 from the pool)."),
+    click.option("--gateway", help="Gateway address (default: the subnet's first address)."),
+    click.option("--internal", is_flag=True, help="No outbound NAT: containers reach only each other."),
+    click.option("--label", "labels", multiple=True, help="KEY=VALUE metadata."),
+    click.option("-d", "--driver", default="bridge", show_default=True, help="Only 'bridge'."),
+    click.argument("name"),
+)
+
+#: ``network ls``' flags, daemonless and remote
+ls_options = output.options(
+    click.option("-q", "--quiet", is_flag=True, help="Only ids."),
+    click.option("--no-trunc", is_flag=True, help="Do not truncate ids."),
+    click.option("-f", "--filter", "filters", multiple=True, help="name=NAME, label=KEY[=VALUE]."),
+)
+
+
 @network.command()
-@click.option("--subnet", help="Subnet in CIDR form (default: a free /24 from the pool).")
-@click.option("--gateway", help="Gateway address (default: the subnet's first address).")
-@click.option("--internal", is_flag=True, help="No outbound NAT: containers reach only each other.")
-@click.option("--label", "labels", multiple=True, help="KEY=VALUE metadata.")
-@click.option("-d", "--driver", default="bridge", show_default=True, help="Only 'bridge'.")
-@click.argument("name")
+@create_options
 def create(name: str, subnet: str | None, gateway: str | None, internal: bool, labels: tuple[str, ...],
            driver: str) -> None:
     """Create a network; prints its id."""
@@ -50,30 +67,32 @@ def create(name: str, subnet: str | None, gateway: str | None, internal: bool, l
     if driver != "bridge":
         raise InvalidArgument(f"--driver {driver!r}: only the bridge driver is supported")
     n = _net(_engine()).create_network(name, subnet=subnet, gateway=gateway, internal=internal,
-                                       labels=_labels(labels))
+                                       labels=parse_labels(labels))
     click.echo(n.id)
 
 
 @network.command("ls")
-@click.option("-q", "--quiet", is_flag=True, help="Only ids.")
-@click.option("--no-trunc", is_flag=True, help="Do not truncate ids.")
-@click.option("-f", "--filter", "filters", multiple=True, help="name=NAME, label=KEY[=VALUE].")
+@ls_options
 def ls(quiet: bool, no_trunc: bool, filters: tuple[str, ...]) -> None:
     """List networks."""
-    nets = [n for n in _net(_engine()).networks() if _matches(n, filters)]
-    nets.sort(key=lambda n: n.name)
+    echo_networks(_net(_engine()).networks(), filters, quiet=quiet, no_trunc=no_trunc)
+
+
+def echo_networks(nets: Iterable[Any], filters: tuple[str, ...], *, quiet: bool, no_trunc: bool) -> None:
+    """``network ls``' output of *nets* (with ``id``, ``name``, ``labels``) that pass *filters*, by name;
+    the remote ``network ls`` prints the daemon's networks through here too."""
+    kept = sorted((n for n in nets if network_matches(n, filters)), key=lambda n: n.name)
     if quiet:
-        for n in nets:
+        for n in kept:
             click.echo(n.id if no_trunc else n.id[:12])
         return
-    rows = [(n.id if no_trunc else n.id[:12], n.name, "bridge", "local") for n in nets]
-    head = ("NETWORK ID", "NAME", "DRIVER", "SCOPE")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    for r in [head, *rows]:
-        click.echo("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    rows = [{"id": n.id if no_trunc else n.id[:12], "name": n.name, "driver": "bridge", "scope": "local"}
+            for n in kept]
+    output.echo_table([("NETWORK ID", "id"), ("NAME", "name"), ("DRIVER", "driver"), ("SCOPE", "scope")], rows)
 
 
-def _matches(n, filters: tuple[str, ...]) -> bool:
+def network_matches(n: Any, filters: tuple[str, ...]) -> bool:
+    """Whether network *n* (``name``, ``labels``) passes ``--filter name=…`` / ``label=KEY[=VALUE]``."""
     for f in filters:
         key, _, value = f.partition("=")
         if key == "name" and value not in n.name:
@@ -118,19 +137,7 @@ def inspect(networks: tuple[str, ...], fmt: str | None) -> None:
 @click.argument("networks", nargs=-1, required=True)
 def rm(networks: tuple[str, ...]) -> None:
     """Remove networks (refused while containers use them)."""
-    from dockyard.base.errors import DockyardError
-
-    net = _net(_engine())
-    failed = False
-    for ref in networks:
-        try:
-            net.remove_network(ref)
-            click.echo(ref)
-        except DockyardError as e:
-            click.echo(f"Error: {e}", err=True)
-            failed = True
-    if failed:
-        raise SystemExit(1)
+    output.echo_each(networks, _net(_engine()).remove_network)
 
 
 def _container(engine, ref: str):
@@ -180,7 +187,7 @@ def prune(force: bool, filters: tuple[str, ...]) -> None:
     net = _net(_engine())
     gone = []
     for n in sorted(net.networks(), key=lambda n: n.name):
-        if n.name == "bridge" or n.containers or not _matches(n, labels):
+        if n.name == "bridge" or n.containers or not network_matches(n, labels):
             continue
         if until is not None and n.created > time.time() - until:
             continue

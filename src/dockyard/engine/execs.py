@@ -15,6 +15,10 @@ from typing import Any
 from dockyard.base.errors import Conflict
 from dockyard.base.ids import new_id
 from dockyard.engine.options import merge_env
+
+# Re-exported: how a failed exec maps to docker's 126/127 is the shim's rule; layers above the
+# engine (the CLI's remote verbs) take it from here, since only the engine imports the shim.
+from dockyard.engine.shim.runtime import exec_failure_code as exec_failure_code
 from dockyard.engine.spec import resolve_user
 
 

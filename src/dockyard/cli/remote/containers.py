@@ -3,14 +3,13 @@
 
 Each container reference is resolved first through ``/dockyard/containers/{ref}``
 (:mod:`dockyard.dockerapi.cliviews`), which answers with the engine's own "not found" message;
-the action then goes through the Docker API by id.  Rows and documents are printed with the
-daemonless CLI's formatting functions (:mod:`dockyard.cli.container`, :mod:`dockyard.cli.inspectfmt`).
+the action then goes through the Docker API by id.  Flags, rows and documents come from the
+daemonless CLI's own decorators and formatting functions (:mod:`dockyard.cli.container`,
+:mod:`dockyard.cli.output`, :mod:`dockyard.cli.inspectfmt`).
 """
 
 from __future__ import annotations
 
-import json
-import shlex
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +18,7 @@ import click
 
 from dockyard.base.errors import DockyardError
 from dockyard.cli import container as local
+from dockyard.cli import output
 from dockyard.cli.remote import streams
 from dockyard.cli.remote.transport import Client, seg
 
@@ -34,53 +34,23 @@ def _status(row: dict[str, Any]) -> SimpleNamespace:
 
 
 def ps_row(r: dict[str, Any], no_trunc: bool) -> dict[str, str]:
-    """One row of ``ps`` exactly as :func:`dockyard.cli.container.ps` builds it."""
-    cmd = " ".join(shlex.quote(a) for a in (r["entrypoint"] or []) + (r["command"] or []))
-    return {"ID": r["id"] if no_trunc else r["id"][:12], "Image": r["image"],
-            "Command": cmd if no_trunc else (cmd[:20] + "…" if len(cmd) > 20 else cmd),
-            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created"])),
-            "RunningFor": f"{local._ago(r['created'])} ago", "Status": local._status_text(_status(r)),
-            "State": r["status"], "Names": r["name"], "Pod": r["pod"][:12], "Runtime": r["runtime"],
-            "Ports": r["ports"]}
+    """One row of ``ps`` from the daemon's row, built by :func:`dockyard.cli.container.ps_row`."""
+    return local.ps_row(cid=r["id"], image=r["image"], argv=(r["entrypoint"] or []) + (r["command"] or []),
+                        created=r["created"], st=_status(r), name=r["name"], pod=r["pod"], runtime=r["runtime"],
+                        ports=r["ports"], no_trunc=no_trunc)
 
 
 @click.command()
-@click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default: running only).")
-@click.option("-q", "--quiet", is_flag=True, help="Only ids.")
-@click.option("--no-trunc", is_flag=True, help="Do not truncate ids and commands.")
-@click.option("--format", "fmt", help="Go-template-like format: {{.ID}} {{.Names}} {{.Status}} … or 'json'.")
+@local.ps_options
 @click.pass_obj
 def ps(client: Client, all_: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
     """List containers."""
     rows = [ps_row(r, no_trunc) for r in client.get("/dockyard/containers", all=all_)]
-    if quiet:
-        for r in rows:
-            click.echo(r["ID"])
-        return
-    if fmt:
-        table = fmt.startswith("table")
-        fmt = fmt.removeprefix("table").strip()
-        if fmt in ("json", "{{json .}}"):
-            for r in rows:
-                click.echo(json.dumps(r))
-            return
-        fmt = fmt.replace("\\t", "\t")
-        if table:
-            click.echo(local._render(fmt, {k: k.upper() for k in rows[0]} if rows else {}))
-        for r in rows:
-            click.echo(local._render(fmt, r))
-        return
-    cols = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"), ("CREATED", "RunningFor"),
-            ("STATUS", "Status"), ("PORTS", "Ports"), ("NAMES", "Names")]
-    local._table(cols, rows)
+    output.echo_rows(rows, local.PS_COLUMNS, fmt=fmt, quiet=quiet)
 
 
 @click.command()
-@click.option("-f", "--follow", is_flag=True, help="Follow log output.")
-@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
-@click.option("-n", "--tail", default="all", help="Number of lines from the end (default all).")
-@click.option("--since", help="Show logs since a time (RFC 3339, Unix time) or a duration ago (10m).")
-@click.argument("container")
+@local.logs_options
 @click.pass_obj
 def logs(client: Client, container: str, follow: bool, timestamps: bool, tail: str, since: str | None) -> None:
     """Show a container's output (its json-file log)."""
@@ -136,17 +106,10 @@ def kill(client: Client, containers: tuple[str, ...], sig: str) -> None:
 @click.pass_obj
 def rm(client: Client, containers: tuple[str, ...], force: bool) -> None:
     """Remove containers (and their writable layer, logs and runtime state)."""
-    failed = 0
-    for ref in containers:
-        try:
-            cid = resolve(client, ref)["row"]["id"]
-            client.delete(f"/containers/{cid}", force=force)
-            click.echo(ref)
-        except DockyardError as e:
-            click.echo(f"Error: {e}", err=True)
-            failed = 1
-    if failed:
-        raise SystemExit(1)
+    def remove(ref: str) -> None:
+        client.delete(f"/containers/{resolve(client, ref)['row']['id']}", force=force)
+
+    output.echo_each(containers, remove)
 
 
 @click.command()
@@ -162,7 +125,7 @@ def start(client: Client, containers: tuple[str, ...], attach_: bool, interactiv
         doc = resolve(client, containers[0])
         code = attached(client, doc["row"]["id"], interactive=interactive, tty=doc["row"]["tty"],
                         auto_remove=bool(doc["inspect"]["HostConfig"].get("AutoRemove")), created=False)
-        local._exit_with(code)
+        output.exit_with(code)
     for ref in containers:
         cid = resolve(client, ref)["row"]["id"]
         client.post(f"/containers/{cid}/start")
@@ -204,15 +167,8 @@ def client_env(env: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-@click.command("exec", context_settings=local.CONTEXT)
-@click.option("-i", "--interactive", is_flag=True, help="Keep stdin open.")
-@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal.")
-@click.option("-d", "--detach", is_flag=True, help="Run in the background.")
-@click.option("-e", "--env", multiple=True, help="Set an environment variable.")
-@click.option("-u", "--user", help="USER[:GROUP] or UID[:GID].")
-@click.option("-w", "--workdir", help="Working directory inside the container.")
-@click.argument("container")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.command("exec", context_settings=output.CONTEXT)
+@local.exec_options
 @click.pass_obj
 def exec_(client: Client, container: str, command: tuple[str, ...], interactive: bool, tty: bool, detach: bool,
           env: tuple[str, ...], user: str | None, workdir: str | None) -> None:
@@ -230,7 +186,7 @@ def exec_(client: Client, container: str, command: tuple[str, ...], interactive:
             return
         sock, initial, _ = client.hijack(f"/exec/{exec_id}/start", body={"Detach": False, "Tty": tty})
     except DockyardError as e:
-        raise local._fail(e, default=126 if "exec" in str(e) else 1) from None
+        raise output.fail(e, default=126 if "exec" in str(e) else 1) from None
     with streams.raw_terminal() if tty and stdin else contextlib.nullcontext():
         if tty:
             _until_running(client, exec_id)
@@ -241,7 +197,7 @@ def exec_(client: Client, container: str, command: tuple[str, ...], interactive:
         streams.copy_output(reader.read, reader.read1, tty=tty, first_err=lambda text: _start_error(client, exec_id, text))
     sock.close()
     code = client.get(f"/exec/{exec_id}/json")["ExitCode"]
-    local._exit_with(255 if code is None else int(code))
+    output.exit_with(255 if code is None else int(code))
 
 
 def _start_error(client: Client, exec_id: str, text: bytes) -> bytes:

@@ -1,6 +1,6 @@
 """The click group of the remote verbs: the daemonless group's global options, remote commands.
 
-:func:`main` mirrors :func:`dockyard.cli.group.main` (same error lines, same exit codes) and
+:func:`main` runs it as :func:`dockyard.cli.group.main` does (:func:`dockyard.cli.output.invoke`) and
 returns None when a verb raised :class:`~.discovery.GoLocal`, so ``cli.main`` runs the command
 line daemonless instead.
 """
@@ -11,8 +11,8 @@ import importlib
 
 import click
 
-from dockyard.base.errors import DockyardError
 from dockyard.cli import group as local
+from dockyard.cli import output
 from dockyard.cli.remote.discovery import GoLocal
 from dockyard.cli.remote.transport import Client
 
@@ -44,20 +44,6 @@ cli = RemoteGroup("dockyard", params=local.cli.params, callback=local.cli.callba
 def main(argv: list[str], socket_path: str) -> int | None:
     """Run *argv* against the daemon on *socket_path*; its exit code, or None to go daemonless."""
     try:
-        rv = cli.main(args=argv, prog_name="dockyard", standalone_mode=False, obj=Client(socket_path))
+        return output.invoke(cli, argv, obj=Client(socket_path))
     except GoLocal:
         return None
-    except DockyardError as e:
-        click.echo(f"Error: {e}", err=True)
-        return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
-    except BrokenPipeError:
-        return 0
-    return rv if isinstance(rv, int) else 0

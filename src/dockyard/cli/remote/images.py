@@ -1,8 +1,8 @@
 """Image verbs against the daemon: ``images``, ``pull``, ``tag``, ``rmi``.
 
 ``images`` reads the image store's records through ``/dockyard/images``
-(:mod:`dockyard.dockerapi.cliviews`) and prints them with the daemonless verb's own row and
-table functions (:mod:`dockyard.cli.image_show`, :mod:`dockyard.cli.image`).  ``pull`` replays
+(:mod:`dockyard.dockerapi.cliviews`) and selects and prints them with the daemonless verb's own
+functions (:func:`dockyard.cli.image.select_rows`, :func:`dockyard.cli.image.echo_images`).  ``pull`` replays
 the daemon's progress lines through the same progress printer the daemonless pull uses.
 """
 
@@ -16,7 +16,6 @@ import click
 from dockyard.base.digest import Digest
 from dockyard.base.errors import DockyardError
 from dockyard.cli import image as local
-from dockyard.cli import image_show as show
 from dockyard.cli.remote.discovery import GoLocal
 from dockyard.cli.remote.transport import Client, seg
 from dockyard.oci.images import ImageRecord
@@ -34,38 +33,14 @@ def resolve(client: Client, ref: str) -> ImageRecord:
 
 
 @click.command("images")
-@click.argument("reference", required=False)
-@click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
-@click.option("-a", "--all", "all_", is_flag=True, help="Accepted for docker compatibility.")
-@click.option("--no-trunc", is_flag=True, help="Show full image IDs.")
-@click.option("--digests", is_flag=True, help="Show manifest digests.")
-@click.option("--format", "fmt", default="table", help="table, json, or a {{.Field}} template.")
-@click.option("-f", "--filter", "filters", multiple=True, help="dangling=true|false or reference=PATTERN.")
+@local.images_options
 @click.pass_obj
 def images(client: Client, reference: str | None, quiet: bool, all_: bool, no_trunc: bool, digests: bool, fmt: str,
            filters: tuple[str, ...]) -> None:
     """List images."""
-    keep = local._filter(filters)
-    rows: list[dict[str, str]] = []
-    for rec in map(record, client.get("/dockyard/images")):
-        for row in show.image_rows(rec):
-            if no_trunc:
-                row["ID"] = str(rec.id)
-            if (reference and not local._matches(reference, row)) or not keep(rec, row):
-                continue
-            rows.append(row)
-    if quiet:
-        click.echo("\n".join(dict.fromkeys(r["ID"] for r in rows)) if rows else "", nl=bool(rows))
-    elif fmt == "json":
-        for row in rows:
-            click.echo(json.dumps(row))
-    elif fmt != "table":
-        for row in rows:
-            click.echo(show.render_template(fmt.removeprefix("table "), row))
-    else:
-        cols = ["Repository", "Tag", *(["Digest"] if digests else []), "ID", "CreatedSince", "Size"]
-        heads = ["REPOSITORY", "TAG", *(["DIGEST"] if digests else []), "IMAGE ID", "CREATED", "SIZE"]
-        click.echo(show.table(heads, [[r[c] for c in cols] for r in rows]))
+    rows = local.select_rows(lambda: map(record, client.get("/dockyard/images")), reference, filters,
+                             no_trunc=no_trunc)
+    local.echo_images(rows, quiet=quiet, fmt=fmt, digests=digests)
 
 
 @click.command()

@@ -1,7 +1,7 @@
 """``dockyard run`` against the daemon: docker's create → attach → wait → start → stream sequence.
 
 Flags are parsed by the daemonless ``run``'s own click options (:func:`dockyard.cli.container.
-_run_options`, so defaults such as ``--network`` are whatever the daemonless CLI uses) and
+run_options`, so defaults such as ``--network`` are whatever the daemonless CLI uses) and
 checked by the same :func:`dockyard.cli.fastrun.build_options`, so bad flags fail identically
 before anything is sent.  The engine's options then become Docker's create body.  Options the
 Docker API cannot carry (``--pod``, ``--sandbox``, ``--userns``, ``--ip``, ``--dns``) send the
@@ -22,7 +22,7 @@ import click
 
 from dockyard.base.errors import DockyardError
 from dockyard.cli import container as local
-from dockyard.cli import fastrun
+from dockyard.cli import fastrun, output
 from dockyard.cli.remote import streams
 from dockyard.cli.remote.containers import client_env
 from dockyard.cli.remote.discovery import GoLocal
@@ -76,17 +76,17 @@ def create_body(opts: Any, *, attach: bool) -> dict[str, Any]:
 
 def _fail(e: DockyardError) -> SystemExit:
     """As daemonless: 126/127 when the command could not be run, else 125."""
-    from dockyard.engine.shim.runtime import exec_failure_code
+    from dockyard.engine.execs import exec_failure_code
 
     if not getattr(e, "exec_failure", 0):
         e.exec_failure = exec_failure_code(str(e))  # type: ignore[attr-defined]
-    return fastrun.fail(e)
+    return output.fail(e)
 
 
-@click.command(context_settings=local.CONTEXT)
+@click.command(context_settings=output.CONTEXT)
 @click.option("--rm", "auto_remove", is_flag=True, help="Remove the container when it exits.")
 @click.option("-d", "--detach", is_flag=True, help="Run in the background and print the container id.")
-@local._run_options
+@local.run_options
 @click.pass_obj
 def run(client: Client, image: str, command: tuple[str, ...], auto_remove: bool, detach: bool, **kw: Any) -> None:
     """Create and start a container; attach to it unless -d."""
@@ -102,7 +102,7 @@ def run(client: Client, image: str, command: tuple[str, ...], auto_remove: bool,
         _start(client, cid)
         click.echo(cid)
         return
-    fastrun.exit_with(attached(client, cid, interactive=opts.interactive, tty=opts.tty, auto_remove=auto_remove))
+    output.exit_with(attached(client, cid, interactive=opts.interactive, tty=opts.tty, auto_remove=auto_remove))
 
 
 def _start(client: Client, cid: str, *, remove_on_failure: bool = True) -> None:
