@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from dockyard.base.digest import Digest, is_digest
+from dockyard.base.digest import Digest, is_digest, sha256_hex
 from dockyard.base.errors import InvalidArgument
 
 EMPTY = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -31,3 +31,8 @@ def test_bad_digests_say_what_is_wrong(text, fragment):
 def test_sha512_accepted():
     d = Digest.from_bytes(b"a", "sha512")
     assert Digest.parse(str(d)) == d
+
+
+def test_sha256_hex_matches_the_digest_of_the_same_bytes():
+    assert "sha256:" + sha256_hex(b"") == EMPTY
+    assert sha256_hex(b"a b") == Digest.from_bytes(b"a b").encoded

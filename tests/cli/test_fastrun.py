@@ -108,3 +108,41 @@ def test_the_run_path_imports_dataclasses_without_inspect() -> None:
     out = subprocess.run([sys.executable, "-c", RUN_PATH_IMPORTS], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+RUN_PATH_SKIPS = """
+import sys
+from dockyard.cli import fastrun
+fastrun.import_pathlib_without_urllib()
+fastrun.import_dataclasses_without_inspect()
+from dockyard.engine import attach, bundle, engine, options, rootfs, shimclient, spec, store
+from dockyard.oci import images
+from dockyard.oci.snapshot import overlay
+skipped = [m for m in ("urllib.parse", "ipaddress", "hashlib", "socket") if m in sys.modules]
+assert not skipped, skipped
+from pathlib import Path
+assert Path("/a b").as_uri() == "file:///a%20b"  # the stand-in's quote_from_bytes imports the real one
+import urllib.parse
+assert urllib.parse.urlsplit("http://h/p").netloc == "h"
+print("ok")
+"""
+
+
+def test_the_run_path_skips_urllib_hashlib_and_socket() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", RUN_PATH_SKIPS], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_main_leaves_the_garbage_collector_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    assert fastrun.main(["--help"]) is None
+    assert gc.isenabled()
+    monkeypatch.setattr(fastrun, "build_options", lambda *a, **k: {}["flag_added_to_click_only"])
+    with pytest.raises(KeyError):
+        fastrun.main(["busybox"])
+    assert gc.isenabled()

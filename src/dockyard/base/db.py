@@ -26,6 +26,11 @@ def connect(path: Path, *, migrations: Sequence[str] = (), timeout: float = 30.0
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")  # first: the others may wait on a lock
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
+    # Checkpoint every 64 pages, not SQLite's 1000.  The CLI ends with os._exit (no checkpoint on
+    # close), so the next process to open the file rebuilds the WAL index by reading every frame
+    # since the last checkpoint: with 1000 pages that is up to 4 MB and ~5 ms on each `dockyard run`;
+    # with 64 it stays under 0.3 ms, for a small checkpoint every few runs.
+    conn.execute("PRAGMA wal_autocheckpoint=64")
     conn.execute("PRAGMA foreign_keys=ON")
     if conn.execute("PRAGMA user_version").fetchone()[0] < len(migrations):
         # Re-read the version under the write lock: another process or thread opening the same

@@ -7,9 +7,11 @@ import re
 
 from dockyard.base.errors import InvalidArgument
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Patterns, not compiled ones: `re` compiles each on first use (and caches it), so a process that
+# checks no names — every unnamed `dockyard run` — skips ~0.3 ms of compiling.
+_DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+_CONTAINER_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
 
 _ADJECTIVES = (
     "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid", "merry", "nimble",
@@ -33,7 +35,7 @@ def random_name() -> str:
 
 
 def check_container_name(name: str) -> str:
-    if not _CONTAINER_NAME.match(name) or len(name) > 253:
+    if not re.match(_CONTAINER_NAME, name) or len(name) > 253:
         raise InvalidArgument(
             f"name {name!r}: invalid; use letters, digits, '_', '.' or '-', starting with a letter or digit"
         )
@@ -41,7 +43,7 @@ def check_container_name(name: str) -> str:
 
 
 def check_dns1123_label(name: str, *, what: str = "name") -> str:
-    if len(name) > 63 or not _DNS1123_LABEL.match(name):
+    if len(name) > 63 or not re.match(_DNS1123_LABEL, name):
         raise InvalidArgument(
             f"{what} {name!r}: must be a DNS-1123 label (lowercase letters, digits and '-', "
             "starting and ending with a letter or digit, at most 63 characters)"
@@ -50,7 +52,7 @@ def check_dns1123_label(name: str, *, what: str = "name") -> str:
 
 
 def check_dns1123_subdomain(name: str, *, what: str = "name") -> str:
-    if len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+    if len(name) > 253 or not re.match(_DNS1123_SUBDOMAIN, name):
         raise InvalidArgument(
             f"{what} {name!r}: must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
             "starting and ending with a letter or digit, at most 253 characters)"

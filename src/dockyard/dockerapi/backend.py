@@ -53,6 +53,8 @@ class Backend:
         self.reapers: dict[str, asyncio.Task] = {}
         #: container id → event set when the container is removed (wait?condition=removed)
         self.removed: dict[str, asyncio.Event] = {}
+        #: container id → (rows, cols) of a resize that came while it was not running (the next start applies it)
+        self.console_sizes: dict[str, tuple[int, int]] = {}
         #: exec id → the exec's state (kept in memory, as dockerd does)
         self.execs: dict[str, Any] = {}
         #: request tasks serving long-lived streams; cancelled at shutdown

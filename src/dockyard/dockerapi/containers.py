@@ -5,19 +5,21 @@ with Docker's statuses: 201 on create, 204 on start/stop/kill/restart/remove, 40
 container, 409 for a name in use or a container in the wrong state.  Every started container
 gets a *watcher* task that waits (on the shim's socket, not a thread) for its exit, emits ``die``
 and, for ``AutoRemove``, removes it — what ``docker run --rm``'s wait for ``removed`` relies on.
+A terminal is sized at create (``HostConfig.ConsoleSize``), and a resize that comes while the
+container is not running is kept for its next start, so ``stty size`` never sees ``0 0``.
+The listing itself (summaries, filters) lives in :mod:`.pslist`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shlex
 from typing import Any
 
 from aiohttp import web
 
 from dockyard.base import log
-from dockyard.base.errors import DockyardError, InvalidArgument, NotFound
+from dockyard.base.errors import DockyardError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from dockyard.dockerapi import shimio, translate
 from dockyard.dockerapi.backend import BACKEND, long_lived
 from dockyard.dockerapi.errors import filters, json_body, qbool, qint
@@ -25,10 +27,6 @@ from dockyard.dockerapi.hijack import prepare_now
 from dockyard.dockerapi.routing import Routes
 
 _log = log.get("dockerapi.containers")
-
-
-def _docker_state(status: str) -> str:
-    return {"creating": "created", "stopped": "exited"}.get(status, status)
 
 
 def _find(engine, ref: str):
@@ -52,6 +50,7 @@ async def create(request: web.Request) -> web.Response:
     body = await json_body(request)
     name = request.query.get("name") or None
     plan = translate.plan(body, name=name, volume_dir=lambda v: volumes.data_dir(backend.data_root, v))
+    plan.options.console_size = _console_size(body)
 
     def make(engine):
         for vol in plan.volumes:
@@ -62,6 +61,18 @@ async def create(request: web.Request) -> web.Response:
     _remember_extras(backend, rec.id, body, plan)
     backend.events.emit("container", "create", rec.id, {"image": plan.options.image, "name": rec.name})
     return web.json_response({"Id": rec.id, "Warnings": plan.warnings}, status=201)
+
+
+def _console_size(body: dict[str, Any]) -> list[int] | None:
+    """``HostConfig.ConsoleSize`` ([height, width], what ``docker run -t`` sends), if it names a size."""
+    size = (body.get("HostConfig") or {}).get("ConsoleSize")
+    if not isinstance(size, list) or len(size) != 2:
+        return None
+    try:
+        rows, cols = int(size[0]), int(size[1])
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"HostConfig.ConsoleSize {size!r}: expected [height, width]") from None
+    return [rows, cols] if rows > 0 and cols > 0 else None
 
 
 def _remember_extras(backend, cid: str, body: dict[str, Any], plan: translate.Plan) -> None:
@@ -87,7 +98,14 @@ async def start(request: web.Request) -> web.Response:
         st = engine.status(rec)
         if st.running:
             return None
-        engine.start(rec, fresh=st.status == "created")  # created: nothing to ask the shim again
+        fresh = st.status == "created"  # created: nothing to ask the shim again
+        size = backend.console_sizes.pop(rec.id, None)
+        if size and rec.options.tty:  # a resize that came while it was not running: apply it now
+            if not fresh:
+                fresh = engine.ensure_created(rec).status == "created"
+            if fresh:
+                engine.shim(rec).call("resize", id=rec.id, rows=size[0], cols=size[1])
+        engine.start(rec, fresh=fresh)
         return rec
 
     # one hop to a worker thread for the lookup, the state and the start
@@ -227,6 +245,7 @@ async def remove(request: web.Request) -> web.Response:
     rec = await _get(backend, request.match_info["id"])
     force = qbool(request, "force")
     await backend.call(lambda e: e.remove(rec, force=force))
+    backend.console_sizes.pop(rec.id, None)
     task = backend.reapers.pop(rec.id, None)
     if task is not None:
         task.cancel()
@@ -246,7 +265,16 @@ async def rename(request: web.Request) -> web.Response:
 async def resize(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     rec = await _get(backend, request.match_info["id"])
-    await resize_task(backend, rec.pod, rec.id, request)
+    if not rec.options.tty:
+        await resize_task(backend, rec.pod, rec.id, request)
+        return web.Response(status=200)
+    try:
+        await resize_task(backend, rec.pod, rec.id, request)
+    except (FailedPrecondition, NotFound, Unavailable):
+        # no live task to size yet (exited, or its shim gone): the next start applies it
+        rows, cols = qint(request, "h", 0), qint(request, "w", 0)
+        if rows and cols:
+            backend.console_sizes[rec.id] = (rows, cols)
     return web.Response(status=200)
 
 
@@ -260,13 +288,15 @@ async def resize_task(backend, pod: str, task_id: str, request: web.Request) -> 
 
 
 async def prune(request: web.Request) -> web.Response:
+    from dockyard.dockerapi import pslist
+
     backend = request.app[BACKEND]
     flt = filters(request)
 
     def sweep(engine):
         gone = []
         for rec in engine.list(include_sandboxes=False):
-            if engine.status(rec).running or not _label_match(rec.options.labels, flt.get("label", [])):
+            if engine.status(rec).running or not pslist.label_match(rec.options.labels, flt.get("label", [])):
                 continue
             engine.remove(rec, force=True)
             gone.append(rec)
@@ -280,73 +310,10 @@ async def prune(request: web.Request) -> web.Response:
 
 # ---- reading -------------------------------------------------------------------------------
 
-def _label_match(labels: dict[str, str], wanted: list[str]) -> bool:
-    for w in wanted:
-        key, eq, value = w.partition("=")
-        if key not in labels or (eq and labels[key] != value):
-            return False
-    return True
-
-
-def _command(rec) -> str:
-    return " ".join(shlex.quote(a) for a in (rec.options.entrypoint or []) + (rec.options.command or []))
-
-
-def _status_text(st) -> str:
-    import time
-
-    def ago(ts):
-        secs = max(0, int(time.time() - (ts or time.time())))
-        for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-            if secs >= size:
-                return f"{secs // size} {unit}"
-        return "Less than a second" if secs < 1 else f"{secs} seconds"
-
-    if st.status == "running":
-        return f"Up {ago(st.started_at)}"
-    if st.status == "exited":
-        return f"Exited ({st.exit_code or 0}) {ago(st.finished_at)} ago"
-    return _docker_state(st.status).capitalize()
-
-
-def _summary(engine, rec, st, extra: dict[str, Any]) -> dict[str, Any]:
-    from dockyard.dockerapi.inspect import ports_list
-
-    return {
-        "Id": rec.id, "Names": [f"/{rec.name}"], "Image": rec.image, "ImageID": rec.image_id,
-        "Command": _command(rec), "Created": int(rec.created), "Ports": ports_list(extra, running=st.running),
-        "Labels": rec.options.labels, "State": _docker_state(st.status), "Status": _status_text(st),
-        "HostConfig": {"NetworkMode": extra.get("NetworkMode") or rec.options.network},
-        "NetworkSettings": {"Networks": {}}, "Mounts": [],
-    }
-
-
-def _matches(rec, st, flt: dict[str, list[str]]) -> bool:
-    checks = {
-        "status": lambda w: _docker_state(st.status) in w,
-        "name": lambda w: any(x.lstrip("/") in rec.name for x in w),
-        "id": lambda w: any(rec.id.startswith(x) for x in w),
-        "label": lambda w: _label_match(rec.options.labels, w),
-        "ancestor": lambda w: any(x in (rec.image, rec.image_id) or rec.image_id.startswith(x)
-                                  or rec.image.split(":")[0] == x for x in w),
-    }
-    return all(not (key in checks and wanted) or checks[key](wanted) for key, wanted in flt.items())
-
-
 async def list_docs(backend, *, all_: bool, flt: dict[str, list[str]], limit: int | None = None) -> list[dict]:
-    from dockyard.dockerapi import extras
+    from dockyard.dockerapi import pslist
 
-    def gather(engine):
-        out = []
-        for rec in engine.list(include_sandboxes=False):
-            st = engine.status(rec)
-            if not all_ and not st.running and "status" not in flt:
-                continue
-            if _matches(rec, st, flt):
-                out.append(_summary(engine, rec, st, extras.load(backend.data_root, rec.id)))
-        return out[:limit] if limit and limit > 0 else out
-
-    return await backend.call(gather)
+    return await backend.call(lambda e: pslist.gather(e, backend.data_root, all_=all_, flt=flt, limit=limit))
 
 
 async def list_(request: web.Request) -> web.Response:

@@ -179,6 +179,10 @@ class Engine:
         opts = rec.options
         client.call("create", id=rec.id, bundle=str(self.bundle(rec.id)), log_path=str(self.log_path(rec.id)),
                     terminal=opts.tty, stdin=opts.interactive)
+        rows, cols = (opts.console_size or [0, 0]) if opts.tty else (0, 0)
+        if rows > 0 and cols > 0:
+            # the pty exists from create on: size it before the process can ask (docker's ConsoleSize)
+            client.call("resize", id=rec.id, rows=rows, cols=cols)
 
     def _shim_create(self, rec: ContainerRecord, runtime_argv: list[str]) -> None:
         self._create_task(self._live_shim(rec, runtime_argv), rec)

@@ -49,6 +49,7 @@ class RunOptions:
     security_opt: list[str] = field(default_factory=list)
     runtime: str | None = None
     tty: bool = False
+    console_size: list[int] | None = None                      # [rows, cols] of the pty, with tty
     interactive: bool = False
     auto_remove: bool = False
     pod: str | None = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from dockyard.base import log
@@ -57,7 +56,7 @@ def prepare(snap, images, manifest, config: dict, key: str, target: Path, *, vol
         return
     target.mkdir(parents=True, exist_ok=True)
     if volatile:
-        mounts = [replace(m, options=(*m.options, "volatile")) if m.type == "overlay" else m for m in mounts]
+        mounts = [m.replace(options=(*m.options, "volatile")) if m.type == "overlay" else m for m in mounts]
     _mount_all(snap, mounts, target, id_base)
 
 
@@ -100,7 +99,7 @@ def _mount_idmapped(snap, mounts, target: Path, id_base: int) -> None:
                     if st.st_uid < userns.SIZE:  # the new, empty upper dir: make its root container root's
                         os.chown(upper, st.st_uid + id_base, st.st_gid + id_base)
                 opts.append(o)
-            replace(m, options=tuple(opts)).mount(target)
+            m.replace(options=tuple(opts)).mount(target)
     finally:
         umount(view)
         view.rmdir()
@@ -115,8 +114,7 @@ def ensure_mounted(snap, key: str, target: Path, *, id_base: int | None = None) 
 
 def _top_layer_if_unpacked(snap, config: dict) -> str | None:
     """The image's top chain ID when its snapshot is already committed (the common, fast case)."""
-    import hashlib
-
+    from dockyard.base.digest import sha256_hex
     from dockyard.oci.snapshot import Kind, SnapshotNotFound
 
     diff_ids = ((config.get("rootfs") or {}).get("diff_ids")) or []
@@ -124,7 +122,7 @@ def _top_layer_if_unpacked(snap, config: dict) -> str | None:
         return None
     chain = diff_ids[0]
     for diff_id in diff_ids[1:]:
-        chain = "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
+        chain = "sha256:" + sha256_hex(f"{chain} {diff_id}".encode())
     try:
         return chain if snap.stat(chain).kind == Kind.COMMITTED else None
     except SnapshotNotFound:

@@ -8,7 +8,7 @@ line, a JSON reply line; ``attach``/``exec`` keep the connection as a framed str
 
 from __future__ import annotations
 
-import socket
+import _socket  # not `socket`: it turns every constant into an IntEnum at import (~2 ms)
 from pathlib import Path
 
 from dockyard.base.errors import DockyardError, Unavailable, from_wire
@@ -40,8 +40,8 @@ class ShimClient:
             return False
         return True
 
-    def connect(self, timeout: float | None = None) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def connect(self, timeout: float | None = None) -> _socket.socket:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
             sock.connect(str(self.sock_path))
@@ -50,12 +50,12 @@ class ShimClient:
             raise Unavailable(f"shim at {self.sock_path}: not answering ({e.strerror})") from e
         return sock
 
-    def request(self, op: str, *, timeout: float | None = 60.0, **fields) -> tuple[socket.socket, dict]:
+    def request(self, op: str, *, timeout: float | None = 60.0, **fields) -> tuple[_socket.socket, dict]:
         """Send one request and read the reply line; the socket stays open for streaming ops."""
         sock = self.send(op, timeout=timeout, **fields)
         return sock, self.reply(sock)
 
-    def send(self, op: str, *, timeout: float | None = 60.0, **fields) -> socket.socket:
+    def send(self, op: str, *, timeout: float | None = 60.0, **fields) -> _socket.socket:
         """Send one request without waiting: the caller works meanwhile, then calls :meth:`reply`."""
         sock = self.connect(timeout)
         try:
@@ -68,7 +68,7 @@ class ShimClient:
             raise
         return sock
 
-    def reply(self, sock: socket.socket) -> dict:
+    def reply(self, sock: _socket.socket) -> dict:
         """The reply line to what :meth:`send` sent; the socket is closed if it is an error."""
         try:
             reply = _read_line(sock)
@@ -96,11 +96,11 @@ class ShimClient:
         return int(reply["exit_code"])
 
 
-def _read_line(sock: socket.socket) -> dict:
+def _read_line(sock: _socket.socket) -> dict:
     """Read exactly one line: what follows it (attach/exec frames) must stay in the socket."""
     buf = bytearray()
     while True:
-        peek = sock.recv(65536, socket.MSG_PEEK)
+        peek = sock.recv(65536, _socket.MSG_PEEK)
         if not peek:
             raise Unavailable("shim closed the connection before answering")
         end = peek.find(b"\n")

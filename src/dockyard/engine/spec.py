@@ -8,31 +8,38 @@ the container's own /etc/passwd and /etc/group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base.errors import InvalidArgument
+from dockyard.base.record import Mutable
 from dockyard.engine import defaults, seccomp
 from dockyard.engine.options import RunOptions, merge_env, parse_volume
 
 SPEC_VERSION = "1.0.2"
 
 
-@dataclass
-class SpecContext:
+class SpecContext(Mutable):
     """Facts about this container that are not options: ids, paths, pod namespaces, rootless."""
 
-    cid: str
-    name: str
-    rootfs: Path                        # the mounted rootfs, to resolve users
-    etc_files: dict[str, str] = field(default_factory=dict)   # /etc/hosts etc. → host file
-    join_ns: dict[str, str] = field(default_factory=dict)     # namespace type → path to join
-    cgroups_path: str | None = None
-    rootless: bool = False
-    remapped: bool = False              # root engine, --userns private: a user namespace of its own
-    root_path: str = "rootfs"           # relative to the bundle, or absolute (rootless copies)
-    uid_map: list[dict] = field(default_factory=list)
-    gid_map: list[dict] = field(default_factory=list)
+    _fields = ("cid", "name", "rootfs", "etc_files", "join_ns", "cgroups_path", "rootless", "remapped",
+               "root_path", "uid_map", "gid_map")
+    __slots__ = _fields
+
+    def __init__(self, cid: str, name: str, rootfs: Path, etc_files: dict[str, str] | None = None,
+                 join_ns: dict[str, str] | None = None, cgroups_path: str | None = None, rootless: bool = False,
+                 remapped: bool = False, root_path: str = "rootfs", uid_map: list[dict] | None = None,
+                 gid_map: list[dict] | None = None) -> None:
+        self.cid = cid
+        self.name = name
+        self.rootfs = rootfs                # the mounted rootfs, to resolve users
+        self.etc_files: dict[str, str] = {} if etc_files is None else etc_files  # /etc/hosts etc. → host file
+        self.join_ns: dict[str, str] = {} if join_ns is None else join_ns  # namespace type → path to join
+        self.cgroups_path = cgroups_path
+        self.rootless = rootless
+        self.remapped = remapped            # root engine, --userns private: a user namespace of its own
+        self.root_path = root_path          # relative to the bundle, or absolute (rootless copies)
+        self.uid_map: list[dict] = [] if uid_map is None else uid_map
+        self.gid_map: list[dict] = [] if gid_map is None else gid_map
 
 
 def build_spec(image_config: dict, opts: RunOptions, ctx: SpecContext) -> dict:

@@ -12,11 +12,11 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base import db
 from dockyard.base.errors import AlreadyExists, InvalidArgument, NotFound
+from dockyard.base.record import Mutable
 from dockyard.engine.options import RunOptions
 
 MIGRATIONS = [
@@ -42,22 +42,28 @@ MIGRATIONS = [
 CREATING, READY, REMOVING = "creating", "ready", "removing"
 
 
-@dataclass
-class ContainerRecord:
+class ContainerRecord(Mutable):
     """A container's durable record: what was asked for, where it lives, its lifecycle phase."""
 
-    id: str
-    name: str
-    pod: str
-    image: str
-    image_id: str
-    runtime: str
-    options: RunOptions
-    phase: str = CREATING
-    creator_pid: int = field(default_factory=os.getpid)
-    created: float = field(default_factory=time.time)
-    restarts: int = 0
-    sandbox: bool = False
+    _fields = ("id", "name", "pod", "image", "image_id", "runtime", "options", "phase", "creator_pid", "created",
+               "restarts", "sandbox")
+    __slots__ = _fields
+
+    def __init__(self, id: str, name: str, pod: str, image: str, image_id: str, runtime: str,
+                 options: RunOptions, phase: str = CREATING, creator_pid: int | None = None,
+                 created: float | None = None, restarts: int = 0, sandbox: bool = False) -> None:
+        self.id = id
+        self.name = name
+        self.pod = pod
+        self.image = image
+        self.image_id = image_id
+        self.runtime = runtime
+        self.options = options
+        self.phase = phase
+        self.creator_pid: int = os.getpid() if creator_pid is None else creator_pid
+        self.created: float = time.time() if created is None else created
+        self.restarts = restarts
+        self.sandbox = sandbox
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ContainerRecord:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base.clock import Clock, SystemClock, parse_rfc3339, rfc3339
 from dockyard.base.db import connect, transaction
 from dockyard.base.digest import Digest
 from dockyard.base.errors import Conflict, InvalidArgument, NotFound
+from dockyard.base.record import Frozen
 from dockyard.oci import mediatypes as mt
 from dockyard.oci import names
 from dockyard.oci.content import ContentStore, Lease
@@ -55,17 +55,24 @@ class ImageNotFound(NotFound):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRecord:
+class ImageRecord(Frozen):
     """A stored image: its manifest or index digest, names, config digest and sizes."""
 
+    _fields = ("digest", "media_type", "names", "config_digest", "size", "created", "added")
+    __slots__ = _fields
     digest: Digest
     media_type: str
-    names: tuple[str, ...] = ()
-    config_digest: Digest | None = None
-    size: int = 0
-    created: float = 0.0
-    added: float = 0.0
+    names: tuple[str, ...]
+    config_digest: Digest | None
+    size: int
+    created: float
+    added: float
+
+    def __init__(self, digest: Digest, media_type: str, names: tuple[str, ...] = (),
+                 config_digest: Digest | None = None, size: int = 0, created: float = 0.0,
+                 added: float = 0.0) -> None:
+        self._set(digest=digest, media_type=media_type, names=names, config_digest=config_digest, size=size,
+                  created=created, added=added)
 
     @property
     def id(self) -> Digest:
@@ -84,15 +91,22 @@ class LayerLike(Protocol):
     media_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class LayerBlob:
+class LayerBlob(Frozen):
     """A layer blob in the content store, with the digest of its uncompressed tar (diff ID)."""
 
+    _fields = ("digest", "diff_id", "size", "media_type", "annotations")
+    __slots__ = _fields
+    _compared = ("digest", "diff_id", "size", "media_type")
     digest: Digest
     diff_id: Digest
     size: int
-    media_type: str = mt.OCI_LAYER_GZIP
-    annotations: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    media_type: str
+    annotations: dict[str, str]
+
+    def __init__(self, digest: Digest, diff_id: Digest, size: int, media_type: str = mt.OCI_LAYER_GZIP,
+                 annotations: dict[str, str] | None = None) -> None:
+        self._set(digest=digest, diff_id=diff_id, size=size, media_type=media_type,
+                  annotations={} if annotations is None else annotations)
 
 
 class ImageStore:

@@ -22,7 +22,7 @@ import os
 import shutil
 import tarfile
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -173,8 +173,8 @@ def oci_equivalent(content: ContentStore, lease: Lease, digest: Digest, media_ty
         m = parse(content.read_bytes(digest), media_type)
         assert isinstance(m, Manifest)
         doc: Manifest | Index = Manifest(
-            replace(m.config, media_type=mt.OCI_CONFIG),
-            [replace(la, media_type=mt.to_oci(la.media_type)) for la in m.layers],
+            m.config.replace(media_type=mt.OCI_CONFIG),
+            [la.replace(media_type=mt.to_oci(la.media_type)) for la in m.layers],
             mt.OCI_MANIFEST, m.annotations, m.subject,
         )
     elif media_type == mt.DOCKER_MANIFEST_LIST:
@@ -184,7 +184,7 @@ def oci_equivalent(content: ContentStore, lease: Lease, digest: Digest, media_ty
         for d in idx.manifests:
             child, child_type = oci_equivalent(content, lease, d.digest, d.media_type) if content.has(
                 d.digest) else (d.digest, mt.to_oci(d.media_type))
-            children.append(replace(d, digest=child, media_type=child_type, size=_size(content, child, d)))
+            children.append(d.replace(digest=child, media_type=child_type, size=_size(content, child, d)))
         doc = Index(children, mt.OCI_INDEX, idx.annotations)
     else:
         return digest, media_type

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 
 from dockyard.base.digest import Digest
 from dockyard.base.errors import InvalidArgument, NotFound
+from dockyard.base.record import Frozen, Mutable
 from dockyard.oci import mediatypes as mt
 
 TYPE_CHECKING = False
@@ -26,14 +26,20 @@ _OSES = frozenset({"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd",
                    "aix", "plan9", "js", "wasip1", "android", "ios"})
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(Frozen):
     """An image platform (os, architecture, variant), as in an index entry."""
 
+    _fields = ("os", "architecture", "variant", "extra")
+    __slots__ = _fields
+    _compared = ("os", "architecture", "variant")
     os: str
     architecture: str
-    variant: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    variant: str | None
+    extra: dict[str, Any]
+
+    def __init__(self, os: str, architecture: str, variant: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        self._set(os=os, architecture=architecture, variant=variant, extra={} if extra is None else extra)
 
     @classmethod
     def parse(cls, text: str) -> Platform:
@@ -78,16 +84,24 @@ class Platform:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
-@dataclass(frozen=True, slots=True)
-class Descriptor:
+class Descriptor(Frozen):
     """An OCI descriptor: media type, digest and size of a blob, with annotations."""
 
+    _fields = ("media_type", "digest", "size", "annotations", "platform", "extra")
+    __slots__ = _fields
+    _compared = ("media_type", "digest", "size", "platform")
     media_type: str
     digest: Digest
     size: int
-    annotations: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-    platform: Platform | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    annotations: dict[str, str]
+    platform: Platform | None
+    extra: dict[str, Any]
+
+    def __init__(self, media_type: str, digest: Digest, size: int, annotations: dict[str, str] | None = None,
+                 platform: Platform | None = None, extra: dict[str, Any] | None = None) -> None:
+        self._set(media_type=media_type, digest=digest, size=size,
+                  annotations={} if annotations is None else annotations, platform=platform,
+                  extra={} if extra is None else extra)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Descriptor:
@@ -111,16 +125,21 @@ class Descriptor:
         return {**out, **self.extra}
 
 
-@dataclass(slots=True)
-class Manifest:
+class Manifest(Mutable):
     """An image manifest: the config descriptor and the layer descriptors, bottom first."""
 
-    config: Descriptor
-    layers: list[Descriptor]
-    media_type: str = mt.OCI_MANIFEST
-    annotations: dict[str, str] = field(default_factory=dict)
-    subject: Descriptor | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    _fields = ("config", "layers", "media_type", "annotations", "subject", "extra")
+    __slots__ = _fields
+
+    def __init__(self, config: Descriptor, layers: list[Descriptor], media_type: str = mt.OCI_MANIFEST,
+                 annotations: dict[str, str] | None = None, subject: Descriptor | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.layers = layers
+        self.media_type = media_type
+        self.annotations = {} if annotations is None else annotations
+        self.subject = subject
+        self.extra = {} if extra is None else extra
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
@@ -136,14 +155,18 @@ class Manifest:
         return dumps(self.to_json())
 
 
-@dataclass(slots=True)
-class Index:
+class Index(Mutable):
     """An image index (manifest list): one manifest descriptor per platform."""
 
-    manifests: list[Descriptor]
-    media_type: str = mt.OCI_INDEX
-    annotations: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    _fields = ("manifests", "media_type", "annotations", "extra")
+    __slots__ = _fields
+
+    def __init__(self, manifests: list[Descriptor], media_type: str = mt.OCI_INDEX,
+                 annotations: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+        self.manifests = manifests
+        self.media_type = media_type
+        self.annotations = {} if annotations is None else annotations
+        self.extra = {} if extra is None else extra
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,

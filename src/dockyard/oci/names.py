@@ -7,26 +7,31 @@ one image are one row, and shown in docker's familiar form (``busybox:latest``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dockyard.base.digest import Digest
 from dockyard.base.errors import InvalidArgument
+from dockyard.base.record import Frozen
 
 DEFAULT_DOMAIN = "docker.io"
 DEFAULT_TAG = "latest"
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DOMAIN = re.compile(r"^(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")
+# A pattern, compiled (and cached by `re`) on first use: most references name no registry.
+_DOMAIN = r"^(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$"
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(Frozen):
     """A parsed image reference: registry domain, repository path, tag and/or digest."""
 
+    _fields = ("domain", "path", "tag", "digest")
+    __slots__ = _fields
     domain: str
     path: str
-    tag: str | None = None
-    digest: Digest | None = None
+    tag: str | None
+    digest: Digest | None
+
+    def __init__(self, domain: str, path: str, tag: str | None = None, digest: Digest | None = None) -> None:
+        self._set(domain=domain, path=path, tag=tag, digest=digest)
 
     @property
     def repository(self) -> str:
@@ -69,7 +74,7 @@ def parse(ref: str, *, default_tag: str | None = DEFAULT_TAG) -> Reference:
             raise InvalidArgument(f"image reference {ref!r}: invalid tag {tag!r}")
     first, sep, rest = text.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
-        if not _DOMAIN.match(first):
+        if not re.match(_DOMAIN, first):
             raise InvalidArgument(f"image reference {ref!r}: invalid registry {first!r}")
         domain, path = first, rest
     else:

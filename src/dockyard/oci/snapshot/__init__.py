@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base.errors import AlreadyExists, FailedPrecondition, NotFound
+from dockyard.base.record import Frozen
 from dockyard.oci.snapshot.mount import Mount
 
 TYPE_CHECKING = False
@@ -52,23 +52,33 @@ class Kind(enum.StrEnum):
     COMMITTED = "committed"
 
 
-@dataclass(frozen=True, slots=True)
-class Info:
+class Info(Frozen):
     """What a snapshotter knows of one snapshot: key, kind, parent, creation time, labels."""
 
+    _fields = ("key", "kind", "parent", "created", "labels")
+    __slots__ = _fields
+    _compared = ("key", "kind", "parent", "created")
     key: str
     kind: Kind
     parent: str | None
     created: float
-    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    labels: dict[str, str]
+
+    def __init__(self, key: str, kind: Kind, parent: str | None, created: float,
+                 labels: dict[str, str] | None = None) -> None:
+        self._set(key=key, kind=kind, parent=parent, created=created, labels={} if labels is None else labels)
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(Frozen):
     """The disk use of one snapshot alone."""
 
+    _fields = ("size", "inodes")
+    __slots__ = _fields
     size: int  # bytes held by this snapshot alone (its layer or upper dir)
     inodes: int
+
+    def __init__(self, size: int, inodes: int) -> None:
+        self._set(size=size, inodes=inodes)
 
 
 class SnapshotNotFound(NotFound):

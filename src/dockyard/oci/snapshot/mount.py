@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.base.errors import FailedPrecondition
+from dockyard.base.record import Frozen
 
 MS_RDONLY = 0x1
 MS_BIND = 0x1000
@@ -31,13 +31,17 @@ PAGE_LIMIT = 4095
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Mount:
+class Mount(Frozen):
     """One mount that assembles a snapshot: type, source and options, as mount(8) takes them."""
 
+    _fields = ("type", "source", "options")
+    __slots__ = _fields
     type: str
     source: str
-    options: tuple[str, ...] = field(default_factory=tuple)
+    options: tuple[str, ...]
+
+    def __init__(self, type: str, source: str, options: tuple[str, ...] = ()) -> None:
+        self._set(type=type, source=source, options=options)
 
     def to_spec(self) -> dict[str, object]:
         """The OCI runtime spec form (``config.json`` ``mounts[]`` minus the destination)."""
