@@ -6,7 +6,10 @@ test folder may have one, and ``from conftest import …`` picks whichever was i
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
+import time
 
 import pytest
 
@@ -17,3 +20,19 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed; run `make deps` (CI installs it)")
     return path
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 15) -> bytes:
+    """What a pty master (or pipe) gives until *marker* shows up, EOF/EIO, or *timeout* seconds."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker not in out and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the last holder of the slave is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out

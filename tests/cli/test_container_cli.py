@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import support
 
 pytestmark = [pytest.mark.privileged, pytest.mark.e2e]
 
@@ -239,16 +240,7 @@ def test_interactive_tty(yard: Yard) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
 
     def read_until(marker: bytes, timeout: float = 15) -> bytes:
-        out = b""
-        deadline = time.monotonic() + timeout
-        while marker not in out and time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                try:
-                    out += os.read(fd, 4096)
-                except OSError:
-                    break
-        return out
+        return support.read_until(fd, marker, timeout)
 
     assert b"# " in read_until(b"# ")
     os.write(fd, b"stty size; tty\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import support
 from tests.dockerapi.daemonproc import DOCKYARD, Daemon
 
 pytestmark = [pytest.mark.privileged, pytest.mark.e2e]
@@ -214,7 +215,6 @@ def _tty_session(env: dict[str, str], *argv: str) -> tuple[bytes, int]:
     """Drive ``dockyard run -it …`` on a real terminal: size, resize, a command, exit 5."""
     import fcntl
     import pty
-    import select
     import struct
     import termios
     import time
@@ -225,16 +225,7 @@ def _tty_session(env: dict[str, str], *argv: str) -> tuple[bytes, int]:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
 
     def read_until(marker: bytes, timeout: float = 15) -> bytes:
-        out = b""
-        deadline = time.monotonic() + timeout
-        while marker not in out and time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                try:
-                    out += os.read(fd, 4096)
-                except OSError:
-                    break
-        return out
+        return support.read_until(fd, marker, timeout)
 
     seen = read_until(b"# ")
     os.write(fd, b"stty size; tty\n")

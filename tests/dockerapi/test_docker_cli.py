@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import time
 import urllib.request
 from pathlib import Path
 
+import support
 from tests.dockerapi.daemonproc import Daemon
 
 
@@ -88,21 +88,9 @@ def test_run_interactive_tty_through_a_pty(daemon: Daemon) -> None:
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe("docker", ["docker", "run", "--rm", "-it", "busybox", "sh"], daemon.env)
-    out = b""
-
-    def read_until(marker: bytes, timeout: float = 15) -> None:
-        nonlocal out
-        end = time.monotonic() + timeout
-        while marker not in out and time.monotonic() < end:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    out += os.read(fd, 4096)
-                except OSError:
-                    return
-
-    read_until(b"# ")
+    out = support.read_until(fd, b"# ")
     os.write(fd, b"echo $((6*7))\r")
-    read_until(b"42")
+    out += support.read_until(fd, b"42")
     os.write(fd, b"exit 5\r")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
