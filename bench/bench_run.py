@@ -8,13 +8,22 @@ Ours runs with ``--network none`` named explicitly: ``runc spec``'s bundle has a
 namespace with only loopback, which is what ``none`` gives, and the CLI's default network may
 become ``bridge`` (which adds a veth and an address to every start) — that is not what this
 compares.
+
+Each round runs every command once, in turn (runc on ``runc spec``'s bundle and on the bundle
+dockyard writes, ours with runc and with dockyard-runc), after the same warm-up rounds for all;
+the figures are medians.  Taking turns keeps load from elsewhere on the machine from landing on
+one side only.
+
+    .venv/bin/python bench/run.py run
 """
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,9 +33,25 @@ from pathlib import Path
 from bench.harness import Result, time_command
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
+REPO = Path(__file__).resolve().parent.parent
+RUNS, WARMUP = 20, 3
 
 
-def run(runs: int = 20) -> list[Result]:
+def _interleaved(argvs: dict[str, tuple[list[str], dict | None]], runs: int) -> dict[str, float]:
+    """Median wall time of each command, taking turns run by run (the same warm-up rounds for
+    all) so that load from anything else on the machine falls on ours and runc's alike."""
+    samples: dict[str, list[float]] = {name: [] for name in argvs}
+    for i in range(runs + WARMUP):
+        for name, (argv, env) in argvs.items():
+            t = time_command(argv, runs=1, warmup=0, env=env)
+            if i >= WARMUP:
+                samples[name].append(t)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def run(runs: int = RUNS) -> list[Result]:
+    # byte-compiled, as a wheel install has them (PYTHONDONTWRITEBYTECODE would leave every run compiling)
+    compileall.compile_dir(str(REPO / "src" / "dockyard"), quiet=1)
     runc = shutil.which("runc") or "/usr/sbin/runc"
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         root, state = Path(tmp) / "root", Path(f"/tmp/dyb-{uuid.uuid4().hex[:8]}")
@@ -35,23 +60,27 @@ def run(runs: int = 20) -> list[Result]:
             subprocess.run([DOCKYARD, "image", "bootstrap", "busybox"], env=env, check=True,
                            stdout=subprocess.DEVNULL)
             bundle = _runc_bundle(Path(tmp) / "bundle", runc)
-            reference = time_command([runc, "--root", str(Path(tmp) / "runc"), "run", "-b", str(bundle),
-                                      f"b{uuid.uuid4().hex[:8]}"], runs=runs, warmup=2)
-            results = []
-            for runtime in ("runc", "dockyard"):
-                ours = time_command([DOCKYARD, "run", "--rm", "--network", "none", "--runtime", runtime,
-                                     "busybox", "true"],
-                                    runs=runs, warmup=2, env=env)
-                results.append(Result(f"dockyard run --rm busybox true ({runtime})", ours, reference,
-                                      "runc run", target="target ≤ 3x runc"))
             # The same comparison against runc running the bundle dockyard generates: Docker's seccomp
             # profile alone costs runc ~25 ms to compile, which `runc spec`'s bundle does not pay.
             secured = _dockyard_bundle(env, Path(tmp) / "secured", runc)
-            ref2 = time_command([runc, "--root", str(Path(tmp) / "runc"), "run", "-b", str(secured),
-                                 f"s{uuid.uuid4().hex[:8]}"], runs=runs, warmup=2)
-            results.append(Result("dockyard run --rm busybox true (runc)", results[0].ours, ref2,
-                                  "runc run, docker defaults", target="same bundle, seccomp included"))
-            return results
+            runc_root = str(Path(tmp) / "runc")
+            argvs: dict[str, tuple[list[str], dict | None]] = {
+                "runc": ([runc, "--root", runc_root, "run", "-b", str(bundle), f"b{uuid.uuid4().hex[:8]}"], None),
+                "runc-secured": ([runc, "--root", runc_root, "run", "-b", str(secured),
+                                  f"s{uuid.uuid4().hex[:8]}"], None),
+            }
+            for runtime in ("runc", "dockyard"):
+                argvs[runtime + "-ours"] = ([DOCKYARD, "run", "--rm", "--network", "none", "--runtime", runtime,
+                                             "busybox", "true"], env)
+            t = _interleaved(argvs, runs)
+            return [
+                Result("dockyard run --rm busybox true (runc)", t["runc-ours"], t["runc"], "runc run",
+                       target="target ≤ 3x runc"),
+                Result("dockyard run --rm busybox true (dockyard)", t["dockyard-ours"], t["runc"], "runc run",
+                       target="target ≤ 3x runc"),
+                Result("dockyard run --rm busybox true (runc)", t["runc-ours"], t["runc-secured"],
+                       "runc run, docker defaults", target="same bundle, seccomp included"),
+            ]
         finally:
             shutil.rmtree(state, ignore_errors=True)
 

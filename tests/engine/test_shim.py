@@ -100,3 +100,26 @@ def test_shim_whose_state_dir_is_wiped_ends_its_pod(tmp_path: Path, state_dir: P
         time.sleep(0.05)
     assert not Path(f"/proc/{pid}").exists()
     assert not Path(f"/proc/{shim_pid}").exists()
+
+
+def test_attach_with_start_starts_once_attached(tmp_path: Path, state_dir: Path, unique_name: str,
+                                                runc: list[str]) -> None:
+    cid = unique_name
+    bundle = make_bundle(tmp_path / "b", ["sh", "-c", "echo first; exit 5"], cid=cid)
+    client = shimclient.spawn(state_dir, cid, [*runc, "--root", str(state_dir / "runc")])
+    try:
+        client.call("create", id=cid, bundle=str(bundle), log_path=str(tmp_path / "log.json"))
+        sock, reply = client.request("attach", id=cid, start=True, timeout=None)
+        assert reply["started"] and reply["pid"] > 0
+        assert read_stream(sock) == (b"first\n", b"", 5)  # its very first output reaches us
+        sock.close()
+        assert client.wait(cid) == 5
+        state = json.loads((shimclient.shim_dir(state_dir, cid) / "state.json").read_text())
+        assert state["containers"][cid]["status"] == "stopped"
+        assert state["containers"][cid]["exit_code"] == 5
+        with pytest.raises(FailedPrecondition, match=f"cannot start container {cid}: it is stopped"):
+            client.request("attach", id=cid, start=True, timeout=None)
+        with pytest.raises(NotFound):
+            client.request("attach", id="other", start=True, timeout=None)
+    finally:
+        client.call("delete", id=cid, force=True)

@@ -69,3 +69,54 @@ def resolve_in_root(root: str, rel: str, *, follow_last: bool = True) -> str:
             continue
         resolved.append(part)
     return os.path.join(root, *resolved) if resolved else root
+
+
+def rmtree(path: str | os.PathLike[str], *, ignore_errors: bool = False) -> None:
+    """Remove the tree at *path* as ``shutil.rmtree`` does, without importing shutil (which
+    imports bz2 and lzma for its archive functions: ~1 ms on the path of every ``dockyard run``).
+
+    Directories are opened with ``O_NOFOLLOW`` and emptied through their descriptor, so a
+    symlink swapped in for one of them mid-way is removed, never followed.  A missing *path*
+    is an error unless *ignore_errors*, which also skips entries that cannot be removed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        if ignore_errors:
+            return
+        if os.path.islink(path):  # as shutil: a symlink named as the tree is refused, not removed
+            raise OSError(f"cannot call rmtree on a symbolic link: {path}") from None
+        raise
+    try:
+        _empty(fd, ignore_errors)
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(path)
+    except OSError:
+        if not ignore_errors:
+            raise
+
+
+def _empty(fd: int, ignore_errors: bool) -> None:
+    with os.scandir(fd) as entries:
+        names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+    for name, is_dir in names:
+        try:
+            if is_dir:
+                try:
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError:  # replaced by a file or a symlink since: unlink that instead
+                    os.unlink(name, dir_fd=fd)
+                    continue
+                try:
+                    _empty(sub, ignore_errors)
+                finally:
+                    os.close(sub)
+                os.rmdir(name, dir_fd=fd)
+            else:
+                os.unlink(name, dir_fd=fd)
+        except FileNotFoundError:
+            pass  # removed by someone else meanwhile: the goal is reached
+        except OSError:
+            if not ignore_errors:
+                raise

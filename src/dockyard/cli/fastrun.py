@@ -163,7 +163,6 @@ def _main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     image, command, kw = parsed
-    import_dataclasses_without_inspect()
     from dockyard.base import log
 
     log.setup_deferred("WARNING")  # the click group's default --log-level, once something logs
@@ -175,31 +174,6 @@ def _main(argv: list[str]) -> int | None:
     except DockyardError as e:
         raise fail(e) from None
     return execute(opts, detach=kw["detach"], sandbox=sandbox, shim=early_shim(kw))
-
-
-class _LazyModule(types.ModuleType):
-    """Stands in for a module until one of its attributes is used, then imports it for real."""
-
-    def __getattr__(self, attr: str):
-        import importlib
-
-        return getattr(importlib.import_module(self.__name__), attr)
-
-
-def import_dataclasses_without_inspect() -> None:
-    """``import dataclasses`` imports ``inspect`` (ast, dis, tokenize…: ~5.5 ms, most of what the
-    engine's imports cost beyond the interpreter's start) only to write a docstring for a class
-    that has none; every dataclass on the run path has one.  So dataclasses gets a stand-in
-    that imports the real ``inspect`` on first use, and nothing else ever sees the stand-in."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        return
-    stand_in = _LazyModule("inspect")
-    sys.modules["inspect"] = stand_in
-    try:
-        import dataclasses  # noqa: F401
-    finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
 
 
 def _quote_from_bytes(*args, **kwargs):
@@ -270,8 +244,7 @@ def execute(opts, *, detach: bool, sandbox: bool, shim=None) -> int:
             sys.stdout.write(f"{rec.id}\n")
             sys.stdout.flush()
             return 0
-        sock, _ = engine.shim(rec).request("attach", id=rec.id, stdin=opts.interactive, timeout=None)
-        engine.start(rec, fresh=True)
+        sock = engine.attach_and_start(rec, stdin=opts.interactive)
     except DockyardError as e:
         engine.remove(rec, force=True)
         raise fail(e) from None

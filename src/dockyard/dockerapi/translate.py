@@ -183,7 +183,7 @@ def _ports(bindings: dict[str, Any]) -> list[str]:
 
 
 #: the engine places containers on bridge and user networks (through dockyard.net) when it has ports
-ENGINE_NETWORKS = "ports" in RunOptions.__dataclass_fields__
+ENGINE_NETWORKS = "ports" in RunOptions._fields
 
 
 def _network(mode: str, ports: list[str]) -> tuple[str, list[str]]:

@@ -11,15 +11,14 @@ snapshots, runtime state and shim.
 from __future__ import annotations
 
 import os
-import shutil
 import signal as signals
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.base import log, paths
+from dockyard.base import fsutil, log, paths
 from dockyard.base.errors import Conflict, DockyardError, FailedPrecondition, InvalidArgument, Unavailable
 from dockyard.base.ids import check_container_name, new_id, random_name
+from dockyard.base.record import Mutable
 from dockyard.engine import network, rootfs, runtimes, shimclient, userns
 from dockyard.engine.options import RunOptions
 from dockyard.engine.store import CREATING, READY, REMOVING, ContainerRecord, ContainerStore
@@ -27,15 +26,19 @@ from dockyard.engine.store import CREATING, READY, REMOVING, ContainerRecord, Co
 _log = log.get("engine")
 
 
-@dataclass
-class Status:
+class Status(Mutable):
     """A container's live state as its shim reports it (docker's words: created/running/exited)."""
 
-    status: str
-    pid: int = 0
-    exit_code: int | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
+    _fields = ("status", "pid", "exit_code", "started_at", "finished_at")
+    __slots__ = _fields
+
+    def __init__(self, status: str, pid: int = 0, exit_code: int | None = None, started_at: float | None = None,
+                 finished_at: float | None = None) -> None:
+        self.status = status
+        self.pid = pid
+        self.exit_code = exit_code
+        self.started_at = started_at
+        self.finished_at = finished_at
 
     @property
     def running(self) -> bool:
@@ -243,6 +246,20 @@ class Engine:
             raise FailedPrecondition(f'cannot start container "{rec.name}": it is {st.status}')
         self.shim(rec).call("start", id=rec.id)
 
+    def attach_and_start(self, rec: ContainerRecord, *, stdin: bool = False):
+        """Attach to *rec*, just created, and start it: one request to its shim, which starts it
+        once attached so that none of its output is missed.  The attached socket, for
+        :func:`dockyard.engine.attach.stream`."""
+        client = self.shim(rec)
+        sock, reply = client.request("attach", id=rec.id, stdin=stdin, start=True, timeout=None)
+        if not reply.get("started"):  # a shim from before the flag attached only
+            try:
+                client.call("start", id=rec.id)
+            except BaseException:
+                sock.close()
+                raise
+        return sock
+
     def kill(self, rec: ContainerRecord, signal: int = signals.SIGKILL) -> None:
         st = self.status(rec)
         if not st.running:
@@ -342,7 +359,7 @@ class Engine:
         if not released:
             rootfs.release(self.snapshots, rec.id, self.bundle(rec.id) / "rootfs")
         userns.release(self.data_root, rec.id)
-        shutil.rmtree(self.bundle(rec.id), ignore_errors=True)
+        fsutil.rmtree(self.bundle(rec.id), ignore_errors=True)
         self.store.delete(rec.id)
 
     def _runtime_delete(self, rec: ContainerRecord) -> None:
@@ -364,7 +381,7 @@ class Engine:
                 os.kill(pid, signals.SIGKILL)
         except (OSError, ValueError):
             pass
-        shutil.rmtree(workdir, ignore_errors=True)
+        fsutil.rmtree(workdir, ignore_errors=True)
 
     # ---- listing, sweeping -----------------------------------------------------------------
 

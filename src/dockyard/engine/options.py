@@ -8,10 +8,10 @@ reject bad input with a one-line error naming the flag.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dockyard.base.errors import InvalidArgument
+from dockyard.base.record import Mutable
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -20,49 +20,93 @@ USERNS_PRIVATE = ("private", "auto", "remap")  # container root is an unprivileg
 _NETWORK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
-@dataclass
-class RunOptions:
-    """One container's creation request: ``docker run``'s flags as data."""
+class RunOptions(Mutable):
+    """One container's creation request: ``docker run``'s flags as data.
 
-    image: str
-    command: list[str] | None = None
-    entrypoint: list[str] | None = None
-    name: str | None = None
-    env: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    tmpfs: list[str] = field(default_factory=list)
-    workdir: str | None = None
-    user: str | None = None
-    hostname: str | None = None
-    memory: int | None = None
-    cpus: float | None = None
-    pids_limit: int | None = None
-    network: str = "none"
-    ports: list[str] = field(default_factory=list)            # -p [ip:]host:container[/proto]
-    publish_all: bool = False                                  # -P: the image's ExposedPorts
-    network_aliases: list[str] = field(default_factory=list)
-    ip: str | None = None
-    dns: list[str] = field(default_factory=list)
-    read_only: bool = False
-    cap_add: list[str] = field(default_factory=list)
-    cap_drop: list[str] = field(default_factory=list)
-    security_opt: list[str] = field(default_factory=list)
-    runtime: str | None = None
-    tty: bool = False
-    console_size: list[int] | None = None                      # [rows, cols] of the pty, with tty
-    interactive: bool = False
-    auto_remove: bool = False
-    pod: str | None = None
-    share_pid: bool = False
-    userns: str | None = None
-    labels: dict[str, str] = field(default_factory=dict)
+    A :class:`~dockyard.base.record.Mutable` rather than a dataclass: the run path then never
+    imports ``dataclasses`` (and its ``inspect``).  List and dict fields left out (or None) start
+    empty and are never shared between two options, as ``field(default_factory=…)`` made them."""
+
+    _fields = ("image", "command", "entrypoint", "name", "env", "volumes", "tmpfs", "workdir", "user",
+               "hostname", "memory", "cpus", "pids_limit", "network", "ports", "publish_all",
+               "network_aliases", "ip", "dns", "read_only", "cap_add", "cap_drop", "security_opt", "runtime",
+               "tty", "console_size", "interactive", "auto_remove", "pod", "share_pid", "userns", "labels")
+    __slots__ = _fields
+
+    def __init__(
+        self, image: str,
+        command: list[str] | None = None,
+        entrypoint: list[str] | None = None,
+        name: str | None = None,
+        env: list[str] | None = None,
+        volumes: list[str] | None = None,
+        tmpfs: list[str] | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        hostname: str | None = None,
+        memory: int | None = None,
+        cpus: float | None = None,
+        pids_limit: int | None = None,
+        network: str = "none",
+        ports: list[str] | None = None,
+        publish_all: bool = False,
+        network_aliases: list[str] | None = None,
+        ip: str | None = None,
+        dns: list[str] | None = None,
+        read_only: bool = False,
+        cap_add: list[str] | None = None,
+        cap_drop: list[str] | None = None,
+        security_opt: list[str] | None = None,
+        runtime: str | None = None,
+        tty: bool = False,
+        console_size: list[int] | None = None,
+        interactive: bool = False,
+        auto_remove: bool = False,
+        pod: str | None = None,
+        share_pid: bool = False,
+        userns: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        self.image = image
+        self.command = command
+        self.entrypoint = entrypoint
+        self.name = name
+        self.env = [] if env is None else env
+        self.volumes = [] if volumes is None else volumes
+        self.tmpfs = [] if tmpfs is None else tmpfs
+        self.workdir = workdir
+        self.user = user
+        self.hostname = hostname
+        self.memory = memory
+        self.cpus = cpus
+        self.pids_limit = pids_limit
+        self.network = network
+        self.ports = [] if ports is None else ports
+        self.publish_all = publish_all
+        self.network_aliases = [] if network_aliases is None else network_aliases
+        self.ip = ip
+        self.dns = [] if dns is None else dns
+        self.read_only = read_only
+        self.cap_add = [] if cap_add is None else cap_add
+        self.cap_drop = [] if cap_drop is None else cap_drop
+        self.security_opt = [] if security_opt is None else security_opt
+        self.runtime = runtime
+        self.tty = tty
+        self.console_size = console_size
+        self.interactive = interactive
+        self.auto_remove = auto_remove
+        self.pod = pod
+        self.share_pid = share_pid
+        self.userns = userns
+        self.labels = {} if labels is None else labels
 
     def to_json(self) -> dict:
-        return asdict(self)
+        # copies, as dataclasses.asdict made: the caller may change the result freely
+        return {f: _copied(getattr(self, f)) for f in self._fields}
 
     @classmethod
     def from_json(cls, data: dict) -> RunOptions:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in cls._fields}
         return cls(**known)
 
     def validate(self) -> None:
@@ -87,6 +131,14 @@ class RunOptions:
         for env in self.env:
             if not env or env.startswith("="):
                 raise InvalidArgument(f"-e {env!r}: expected KEY=VALUE")
+
+
+def _copied(value):
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
 
 
 def parse_size(text: str, *, flag: str = "--memory") -> int:

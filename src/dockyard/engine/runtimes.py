@@ -8,7 +8,6 @@ of its own under the state dir.  The default is ``dockyard``; ``DOCKYARD_RUNTIME
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ def binary(name: str) -> list[str]:
         raise InvalidArgument(f"--runtime {name!r}: unknown; use one of {', '.join(RUNTIMES)}")
     if name == "dockyard":
         path = Path(sys.executable).parent / "dockyard-runc"
-        found = str(path) if path.exists() else shutil.which("dockyard-runc")
+        found = str(path) if path.exists() else _which("dockyard-runc")
         if not found:  # not installed as a script (e.g. run from a source tree): run the module
             src = str(Path(__file__).resolve().parents[2])
             return [sys.executable, "-S", "-c",
@@ -34,11 +33,17 @@ def binary(name: str) -> list[str]:
                     "sys.exit(main(sys.argv[1:]))"]
         return [found]
     else:
-        found = shutil.which(name) or next(
+        found = _which(name) or next(
             (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.path.exists(p)), None)
     if not found:
         raise FailedPrecondition(f"runtime {name!r}: its binary is not installed; pick another with --runtime")
     return [found]
+
+
+def _which(name: str) -> str | None:
+    import shutil  # here: it imports bz2 and lzma (~1 ms), and the usual runtime is found without it
+
+    return shutil.which(name)
 
 
 def argv(name: str, state_dir: Path) -> list[str]:

@@ -93,9 +93,28 @@ class Operations:
             task.waiters.append(conn)
 
     def op_attach(self, conn, req: dict) -> None:
+        """Stream a task's output (and feed its stdin); with ``start``, also start the container
+        once attached — ``run``'s attach and start in one round trip, nothing of its output missed.
+        The reply then says ``started`` (a shim predating the flag would not: start it apart)."""
+        if req.get("start"):
+            self._attach_and_start(conn, self._container(req["id"]), stdin=bool(req.get("stdin")))
+            return
         task = self._task(req["id"])
         self.reply(conn)
         self._attach(conn, task, stdin=bool(req.get("stdin")))
+
+    def _attach_and_start(self, conn, task: Task, *, stdin: bool) -> None:
+        task.check("start")
+        self._attach(conn, task, stdin=stdin)  # created, so this only registers conn: nothing is sent yet
+        try:
+            self.runtime.start(task.id)
+        except BaseException:
+            task.attached.remove(conn)
+            conn.frames, conn.task, conn.stdin = None, None, False
+            raise
+        task.mark_running()
+        self.save_state()
+        self.reply(conn, pid=task.pid, started=True)  # before any frame: output is read after we return
 
     def _attach(self, conn, task: Task, *, stdin: bool) -> None:
         conn.frames = protocol.FrameReader()

@@ -2,8 +2,10 @@
 
 The shim is the parent (subreaper) of every process in its pod.  It owns their output pipes
 (or pty masters), writes them to the json-file logs, relays them to attached clients, reaps
-exits, and keeps the pod's state in ``state.json`` (atomically rewritten on every transition) so
-an engine that restarts — or finds the shim dead — still knows what happened.  It exits, removing
+exits, and keeps the pod's state in ``state.json`` so that an engine finding the shim dead still
+knows what happened.  That reader takes a ``stopped`` entry whole and of any other only its pid
+(it reads as dead), so the file is rewritten when what it would conclude changes — a create, an
+exit, a delete — not on a start, which changes only what it ignores.  It exits, removing
 its socket and state, when its last container is deleted.
 
 Requests and framing are in :mod:`.protocol`, their handlers in :mod:`.ops`, the pipes and
@@ -61,6 +63,8 @@ class Shim(Operations, ProcessIO):
         self.done = False
         self.had_container = False
         self.started = time.monotonic()
+        #: what a reader of state.json would conclude from it now (see save_state)
+        self._on_disk: dict[str, object] = {}
 
     # ---- set-up and loop -------------------------------------------------------------------
 
@@ -80,7 +84,6 @@ class Shim(Operations, ProcessIO):
         _signal.set_wakeup_fd(sig_w)
         _signal.signal(_signal.SIGCHLD, lambda *_: None)
         self.poller.register(self.sig_r, IN)
-        self.save_state()
 
     def serve(self) -> None:
         while not self.done:
@@ -156,12 +159,27 @@ class Shim(Operations, ProcessIO):
             pass
 
     def save_state(self) -> None:
-        state = {
-            "pod": self.pod,
-            "pid": os.getpid(),
-            "containers": {cid: t.public() for cid, t in self.containers.items()},
-        }
+        """Write state.json if a reader would conclude something new from it; call it on every
+        transition, before answering.  The reader (``Engine._status_from_file``, once the shim is
+        gone) takes a stopped entry whole, and of a created or running one only its pid (it is
+        dead then): a start, created → running with the same pid, changes nothing it would see.
+        A shim left without containers is about to remove the file: nothing to write either."""
+        containers = {cid: t.public() for cid, t in self.containers.items()}
+        seen = {cid: c if c["status"] == STOPPED else c["pid"] for cid, c in containers.items()}
+        if seen == self._on_disk or not containers:
+            if not containers and self._on_disk:
+                self._drop_state_file()  # no stale entry outlives a delete
+            return
+        state = {"pod": self.pod, "pid": os.getpid(), "containers": containers}
         _atomic_write(self.state_path, json.dumps(state).encode())
+        self._on_disk = seen
+
+    def _drop_state_file(self) -> None:
+        try:
+            os.unlink(self.state_path)
+        except FileNotFoundError:
+            pass
+        self._on_disk = {}
 
     # ---- connections -----------------------------------------------------------------------
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from dockyard.base import fsutil
 from dockyard.base.clock import SystemClock
 from dockyard.base.db import connect, transaction
 from dockyard.oci.snapshot import Info, Kind, SnapshotExists, SnapshotInUse, SnapshotNotFound, Usage
@@ -127,7 +127,7 @@ class SnapshotterBase:
 
     def _rmtree(self, path: Path) -> None:
         if os.path.lexists(path):
-            shutil.rmtree(path)
+            fsutil.rmtree(path)
 
     # -- internals ------------------------------------------------------------------------------
     def _create(self, key: str, parent: str | None, kind: Kind, labels: dict[str, str] | None) -> list[Mount]:

@@ -22,9 +22,9 @@ Layers are unpacked straight into the new snapshot's upper dir with overlay-styl
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
+from dockyard.base import fsutil
 from dockyard.oci.snapshot import Kind
 from dockyard.oci.snapshot.base import SnapshotterBase
 from dockyard.oci.snapshot.mount import Mount
@@ -43,7 +43,7 @@ class OverlaySnapshotter(SnapshotterBase):
             (base / "work").mkdir(mode=0o700)
 
     def _committed(self, path: Path) -> None:
-        shutil.rmtree(path / "work", ignore_errors=True)
+        fsutil.rmtree(path / "work", ignore_errors=True)
 
     def _whiteout_mode(self, has_parent: bool) -> str:
         # The base layer has nothing below it to hide: deleting is the same and leaves no devices.
