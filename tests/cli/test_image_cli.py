@@ -189,3 +189,25 @@ def test_rmi_refuses_an_image_a_container_was_created_from(data_root: Path, root
     proc = dockyard("rmi", "inuse:1", ok=False)
     assert proc.returncode != 0 and "in use by container 'web'" in proc.stderr
     assert dockyard("rmi", "-f", "inuse:1").stdout.splitlines()[-1] == f"Deleted: {image_id}"
+
+
+def test_prune_keeps_a_dangling_image_a_container_was_created_from(data_root: Path, rootfs_tar: Path) -> None:
+    from dockyard.engine.options import RunOptions
+    from dockyard.engine.store import ContainerRecord, ContainerStore
+
+    old = dockyard("image", "import", str(rootfs_tar), "app:1", "-c", "ENV V=1").stdout.strip()
+    store = ContainerStore(data_root)
+    store.insert(ContainerRecord(id="d" * 64, name="oldweb", pod="oldweb", image="app:1", image_id=old,
+                                 runtime="dockyard", options=RunOptions(image="app:1")))
+    store.conn.close()
+    new = dockyard("image", "import", str(rootfs_tar), "app:1", "-c", "ENV V=2").stdout.strip()
+    assert new != old  # app:1 moved on: the container's image is dangling now
+
+    out = dockyard("image", "prune", "-f").stdout
+    assert old not in out  # docker keeps it while a container uses it
+    assert old in dockyard("image", "inspect", "--format", "{{.Id}}", old).stdout
+
+    store = ContainerStore(data_root)
+    store.delete("d" * 64)  # the container is gone (`dockyard rm`): now it is prunable
+    store.conn.close()
+    assert f"deleted: {old}" in dockyard("image", "prune", "-f").stdout

@@ -226,7 +226,8 @@ def prune(force: bool) -> None:
         click.confirm("WARNING! This will remove all dangling images.\nAre you sure you want to continue?",
                       abort=True)
     store = _store()
-    deleted = [r for r in store.list() if not r.names]
+    used = image_gc.images_used(store.root)  # docker keeps an untagged image a container runs on
+    deleted = [r for r in store.list() if not r.names and str(r.id) not in used]
     for record in deleted:
         store.delete(record)
     freed = image_gc.collect_garbage(store, stale_ingest_age=24 * 3600)

@@ -45,6 +45,13 @@ def registry_roots(data_root: Path) -> set[Any]:
         raise FailedPrecondition(f"image GC: {e}; nothing removed") from e
 
 
+def images_used(data_root: Path) -> set[str]:
+    """IDs of the images some container (or pod sandbox) was created from: not dangling to prune."""
+    from dockyard.engine.usage import images_in_use
+
+    return set(images_in_use(data_root))
+
+
 def containers_using(data_root: Path, image_id: Any) -> list[str]:
     """Names of the engine's containers created from *image_id* (docker refuses to remove those)."""
     from dockyard.engine.usage import images_in_use
