@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.base.errors import FailedPrecondition
-from dockyard.cli import image_gc
-from dockyard.engine import usage
+from dockyard.engine import imagegc, usage
 from dockyard.oci.images import ImageStore
 from dockyard.registry.server.gc import held_blobs
 from dockyard.registry.server.state import ManifestRow, RegistryState
@@ -59,7 +58,7 @@ def test_gc_keeps_what_the_registry_holds_and_removes_the_rest(data_root: Path, 
     assert held_blobs(data_root) == {manifest, referenced, linked, owned}
 
     image_layers = set(images.referenced_blobs(images.resolve("app:1").digest))
-    freed = image_gc.collect_garbage(images)
+    freed = imagegc.collect_garbage(images)
     assert freed == len(b"blob 3")
     assert not images.content.has(stray)
     for kept in (manifest, referenced, linked, owned, *image_layers):
@@ -67,8 +66,8 @@ def test_gc_keeps_what_the_registry_holds_and_removes_the_rest(data_root: Path, 
 
 
 def test_no_registry_holds_nothing_and_creates_nothing(data_root: Path) -> None:
-    assert held_blobs(data_root) == set() and image_gc.registry_roots(data_root) == set()
-    assert usage.images_in_use(data_root) == {} and image_gc.containers_using(data_root, "sha256:x") == []
+    assert held_blobs(data_root) == set() and imagegc.registry_roots(data_root) == set()
+    assert usage.images_in_use(data_root) == {} and imagegc.containers_using(data_root, "sha256:x") == []
     assert not (data_root / "registry.db").exists() and not (data_root / "containers.db").exists()
 
 
@@ -76,7 +75,7 @@ def test_unreadable_registry_state_stops_the_sweep(data_root: Path, images) -> N
     stray = images.content.put_bytes(b"maybe pushed")
     (data_root / "registry.db").write_bytes(b"not a database at all, " * 100)
     with pytest.raises(FailedPrecondition, match=r"^image GC: cannot read the registry's blobs in .*nothing removed$"):
-        image_gc.collect_garbage(images)
+        imagegc.collect_garbage(images)
     assert images.content.has(stray)
 
 
@@ -92,7 +91,7 @@ def test_images_used_by_containers_are_reported_and_their_layers_kept(data_root:
                                      runtime="dockyard", options=RunOptions(image="app:1")))
     store.close()
     assert sorted(usage.images_in_use(data_root)[image]) == ["web", "worker"]
-    assert sorted(image_gc.containers_using(data_root, image)) == ["web", "worker"]
+    assert sorted(imagegc.containers_using(data_root, image)) == ["web", "worker"]
 
     # The engine's create: the image's layers unpacked, the container's snapshot on top.
     snaps = OverlaySnapshotter(data_root / "snapshots")
@@ -101,11 +100,11 @@ def test_images_used_by_containers_are_reported_and_their_layers_kept(data_root:
         top = ensure_layers(snaps, images.content, manifest, config)
         snaps.prepare("0" * 64, top)
         dockyard("rmi", "-f", "app:1")
-        image_gc.collect_garbage(images)
-        assert image_gc.collect_snapshots(images) == 0
+        imagegc.collect_garbage(images)
+        assert imagegc.collect_snapshots(images) == 0
         assert {i.key for i in snaps.walk()} == {top, "0" * 64}  # the container still sits on its layer
         snaps.remove("0" * 64)  # `dockyard rm`
-        assert image_gc.collect_snapshots(images) > 0
+        assert imagegc.collect_snapshots(images) > 0
         assert list(snaps.walk()) == []
     finally:
         snaps.close()

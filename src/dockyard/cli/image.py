@@ -20,8 +20,9 @@ import click
 from dockyard.base import paths
 from dockyard.base.clock import rfc3339
 from dockyard.base.errors import Conflict, InvalidArgument, NotFound
-from dockyard.cli import image_gc, output
 from dockyard.cli import image_show as show
+from dockyard.cli import output
+from dockyard.engine import imagegc
 from dockyard.oci import names
 from dockyard.oci.images import ImageRecord, ImageStore
 
@@ -198,7 +199,7 @@ def rmi(refs: tuple[str, ...], force: bool) -> None:
             tags = ", ".join(names.familiar(n) for n in record.names)
             raise Conflict(f"image {record.short_id}: referenced by several names ({tags}); "
                            "remove them by name or use --force")
-        users = image_gc.containers_using(store.root, record.id)
+        users = imagegc.containers_using(store.root, record.id)
         if users and not force:
             raise Conflict(f"image {record.short_id}: in use by container {users[0]!r}; "
                            f"remove it with `dockyard rm {users[0]}` or use --force")
@@ -207,7 +208,7 @@ def rmi(refs: tuple[str, ...], force: bool) -> None:
             click.echo(f"Untagged: {names.familiar(name)}")
         store.delete(store.get(record.digest), force=True)
         click.echo(f"Deleted: {record.id}")
-    image_gc.collect_garbage(store)
+    imagegc.collect_garbage(store)
 
 
 def _name_if_tag(ref: str, record: ImageRecord) -> str | None:
@@ -226,12 +227,12 @@ def prune(force: bool) -> None:
         click.confirm("WARNING! This will remove all dangling images.\nAre you sure you want to continue?",
                       abort=True)
     store = _store()
-    used = image_gc.images_used(store.root)  # docker keeps an untagged image a container runs on
+    used = imagegc.images_used(store.root)  # docker keeps an untagged image a container runs on
     deleted = [r for r in store.list() if not r.names and str(r.id) not in used]
     for record in deleted:
         store.delete(record)
-    freed = image_gc.collect_garbage(store, stale_ingest_age=24 * 3600)
-    freed += image_gc.collect_snapshots(store)
+    freed = imagegc.collect_garbage(store, stale_ingest_age=24 * 3600)
+    freed += imagegc.collect_snapshots(store)
     if deleted:
         click.echo("Deleted Images:")
         for record in deleted:

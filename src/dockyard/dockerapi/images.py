@@ -160,13 +160,25 @@ def _remove(engine, ref: str, force: bool) -> list[dict[str, str]]:
         out.append({"Untagged": names.familiar(name)})
     images.delete(images.get(record.digest), force=True)
     out.append({"Deleted": str(record.id)})
-    _gc(images)
+    from dockyard.engine import imagegc
+
+    imagegc.collect_garbage(images)  # as `dockyard rmi`: the blobs only this image held go now
     return out
 
 
-def _gc(images) -> int:
-    """Blobs are reclaimed by ``dockyard image prune``, which also knows the registry's roots."""
-    return 0
+def _labels_match(images, record, flt: dict[str, list[str]]) -> bool:
+    """docker's ``label=K``, ``label=K=V`` and ``label!=…`` against the image config's labels."""
+    try:
+        _, config = images.manifest_for(record)
+    except DockyardError:
+        return False
+    labels = (config.get("config") or {}).get("Labels") or {}
+
+    def has(spec: str) -> bool:
+        key, eq, value = spec.partition("=")
+        return key in labels and (not eq or labels[key] == value)
+
+    return all(has(x) for x in flt.get("label", [])) and not any(has(x) for x in flt.get("label!", []))
 
 
 async def remove(request: web.Request) -> web.Response:
@@ -181,14 +193,42 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
+    """``docker image prune [-a] [--filter until=…|label=…]``: images no container was created from;
+    only untagged ones unless ``dangling=false`` (``-a``).  Blobs and unpacked layers no one needs
+    go too, with the registry's blobs as roots (:mod:`dockyard.engine.imagegc`)."""
     backend = request.app[BACKEND]
+    flt = filters(request)
+    unknown = set(flt) - {"dangling", "until", "label", "label!"}
+    if unknown:
+        raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
+    dangling_only = (flt.get("dangling") or ["true"])[0].lower() in ("true", "1")
+    until = None
+    if flt.get("until"):
+        from dockyard.dockerapi.networks import parse_until
+
+        until = parse_until(flt["until"][0])
 
     def sweep(engine):
+        from dockyard.engine import imagegc
+
         images = engine.images
-        gone = [r for r in images.list() if not r.names]
+        used = imagegc.images_used(engine.data_root)
+        gone = []
+        for r in images.list():
+            if str(r.id) in used or (dangling_only and r.names):
+                continue
+            if until is not None and (r.created or r.added or 0) >= until:
+                continue
+            if (flt.get("label") or flt.get("label!")) and not _labels_match(images, r, flt):
+                continue
+            gone.append(r)
+        out = []
         for r in gone:
-            images.delete(r)
-        return [{"Deleted": str(r.id)} for r in gone], _gc(images)
+            out += [{"Untagged": _names().familiar(n)} for n in r.names]
+            images.delete(r, force=True)
+            out.append({"Deleted": str(r.id)})
+        freed = imagegc.collect_garbage(images, stale_ingest_age=24 * 3600) + imagegc.collect_snapshots(images)
+        return out, freed
 
     deleted, freed = await backend.call(sweep)
     return web.json_response({"ImagesDeleted": deleted or None, "SpaceReclaimed": freed})

@@ -1,10 +1,11 @@
-"""Garbage collection as the CLI runs it: with every tenant of the shared content store as a root.
+"""Image garbage collection with every tenant of the shared content store as a root.
 
 The content store under the data root is shared: the image store, the embedded registry (pushed
 blobs) and the engine's snapshots (unpacked layers) all live there.  ``dockyard.oci.gc`` knows only
-images; the CLI, the composition root that may import every layer, asks each other tenant what it
-holds through that tenant's public query -- :func:`dockyard.registry.server.gc.held_blobs` and
-:mod:`dockyard.engine.usage` -- and never reads their databases itself.
+images; this module, which both ``dockyard image prune`` and the daemon's ``POST /images/prune``
+use, asks each other tenant what it holds through that tenant's public query --
+:func:`dockyard.registry.server.gc.held_blobs` and :mod:`dockyard.engine.usage` -- and never reads
+their databases itself.
 """
 
 from __future__ import annotations
