@@ -53,7 +53,9 @@ def test_network_verbs_ports_and_names(yard: tuple[Yard, netenv.NetEnv]) -> None
     ls = y("network", "ls").stdout.splitlines()
     assert ls[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
     assert ls[1].split() == [net_id[:12], "appnet", "bridge", "local"]
-    assert y("network", "ls", "-q").stdout.split() == [net_id[:12]]
+    assert [row.split()[1:] for row in ls[2:]] == [["bridge", "bridge", "local"], ["host", "host", "local"],
+                                                   ["none", "null", "local"]]
+    assert y("network", "ls", "-q").stdout.split() == [row.split()[0] for row in ls[1:]]
     (doc,) = json.loads(y("network", "inspect", "appnet").stdout)
     assert (doc["Id"], doc["IPAM"]["Config"][0]["Subnet"], doc["Labels"]) == (net_id, subnet, {"team": "a"})
 
@@ -84,7 +86,7 @@ def test_network_verbs_ports_and_names(yard: tuple[Yard, netenv.NetEnv]) -> None
     assert ne.stray() == []
     y("network", "create", "spare")
     assert y("network", "prune", "-f").stdout == "Deleted Networks:\nappnet\nspare\n"
-    assert [line.split()[1] for line in y("network", "ls").stdout.splitlines()[1:]] == ["bridge"]
+    assert [line.split()[1] for line in y("network", "ls").stdout.splitlines()[1:]] == ["bridge", "host", "none"]
 
 
 def test_publish_all_container_mode_and_bad_input(yard: tuple[Yard, netenv.NetEnv], tmp_path: Path) -> None:
@@ -127,3 +129,33 @@ def test_run_without_network_flag_joins_the_bridge_as_docker(yard: tuple[Yard, n
     assert y("run", "--rm", "busybox", "wget", "-qO-", f"http://{ip}/hostname").stdout == f"{srv[:12]}\n"
     y("rm", "-f", "srv")
     assert ne.stray() == []
+
+
+def test_fresh_root_lists_the_predefined_networks_without_making_the_bridge(
+        data_root: Path, state_dir: Path) -> None:
+    from dockyard.net import bridge
+
+    ne = netenv.make(data_root, state_dir)
+    y = Yard({**os.environ, **ne.env()})
+    try:
+        ls = y("network", "ls").stdout.splitlines()
+        assert ls[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+        rows = [row.split() for row in ls[1:]]
+        assert [r[1:] for r in rows] == [["bridge", "bridge", "local"], ["host", "host", "local"],
+                                         ["none", "null", "local"]]
+        assert all(re.fullmatch(r"[0-9a-f]{12}", r[0]) for r in rows)
+        assert y("network", "ls", "-q").stdout.split() == [r[0] for r in rows]  # the same ids each time
+        assert not bridge.link_exists(ne.instance)  # listing is not a first use of the bridge
+        (host,) = json.loads(y("network", "inspect", "host").stdout)
+        assert (host["Name"], host["Driver"], host["IPAM"]["Config"], host["Id"][:12]) == (
+            "host", "host", [], rows[1][0])
+        for name in ("bridge", "host", "none"):
+            refused = y("network", "rm", name, check=False)
+            assert refused.returncode == 1 and f"{name} is a pre-defined network" in refused.stderr
+        assert y("network", "prune", "-f").stdout == ""
+        assert not bridge.link_exists(ne.instance)
+        (br,) = json.loads(y("network", "inspect", "bridge").stdout)  # shown as it will be made
+        assert br["Id"][:12] == rows[0][0] and br["IPAM"]["Config"][0]["Subnet"] == ne.subnet
+        assert not bridge.link_exists(ne.instance)
+    finally:
+        assert ne.purge() == []

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from dockyard.base.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from dockyard.base.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, PermissionDenied
 from dockyard.net import bridge, nat
 
 pytestmark = pytest.mark.privileged
@@ -18,7 +18,7 @@ def test_create_inspect_ls_rm(net) -> None:
     assert n.gateway == str(next(ipaddress.IPv4Network(n.subnet).hosts()))
     assert bridge.link_exists(n.bridge)
     assert net.inspect_network(n.id[:12]).name == "front"  # by id prefix too
-    assert {x.name for x in net.networks()} == {"bridge", "front"}
+    assert {x.name for x in net.networks()} == {"bridge", "host", "none", "front"}
     assert f"ip saddr {n.subnet}" in nat.rules(net.config.instance)
     net.remove_network("front")
     assert not bridge.link_exists(n.bridge)
@@ -37,9 +37,30 @@ def test_conflicts_and_bad_input(net) -> None:
         net.create_network("host")
     with pytest.raises(InvalidArgument):
         net.create_network("bad", subnet="10.1.2.3/24")
-    net.attach("a" * 64)
+    net.create_network("busy")
+    net.attach("a" * 64, network="busy")
     with pytest.raises(Conflict, match="active endpoints"):
-        net.remove_network("bridge")
+        net.remove_network("busy")
+    for name in ("bridge", "host", "none", default.id[:12]):
+        with pytest.raises(PermissionDenied, match="pre-defined network and cannot be removed"):
+            net.remove_network(name)
+
+
+def test_predefined_networks_listed_without_making_the_bridge(make_net) -> None:
+    net = make_net()  # a fresh root: nothing used yet
+    rows = {n.name: n for n in net.networks()}
+    assert {name: n.driver for name, n in rows.items()} == {"bridge": "bridge", "host": "host", "none": "null"}
+    assert not bridge.link_exists(net.config.default_bridge)  # listing is not a first use
+    assert {n.id for n in net.networks()} == {n.id for n in rows.values()}  # stable
+    assert all(len(n.id) == 64 for n in rows.values())
+    assert net.inspect_network("host") == rows["host"] and net.inspect_network(rows["none"].id[:12]).name == "none"
+    assert not bridge.link_exists(net.config.default_bridge)
+    planned = net.inspect_network("bridge", make=False)  # `network inspect`: shown, not made
+    assert planned.id == rows["bridge"].id and planned.subnet == net.config.default_subnet
+    assert not bridge.link_exists(net.config.default_bridge)
+    made = net.inspect_network("bridge")  # the first use makes it, under the id already listed
+    assert (made.id, made.subnet) == (planned.id, planned.subnet) and bridge.link_exists(made.bridge)
+    assert [n.name for n in net.networks()].count("bridge") == 1
 
 
 def test_internal_network_is_not_masqueraded(net) -> None:

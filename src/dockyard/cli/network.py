@@ -86,9 +86,14 @@ def echo_networks(nets: Iterable[Any], filters: tuple[str, ...], *, quiet: bool,
         for n in kept:
             click.echo(n.id if no_trunc else n.id[:12])
         return
-    rows = [{"id": n.id if no_trunc else n.id[:12], "name": n.name, "driver": "bridge", "scope": "local"}
+    rows = [{"id": n.id if no_trunc else n.id[:12], "name": n.name, "driver": driver_of(n), "scope": "local"}
             for n in kept]
     output.echo_table([("NETWORK ID", "id"), ("NAME", "name"), ("DRIVER", "driver"), ("SCOPE", "scope")], rows)
+
+
+def driver_of(n: Any) -> str:
+    """docker's driver column: the network's own, else ``host``/``null`` for the predefined two."""
+    return getattr(n, "driver", None) or {"host": "host", "none": "null"}.get(n.name, "bridge")
 
 
 def network_matches(n: Any, filters: tuple[str, ...]) -> bool:
@@ -106,6 +111,11 @@ def network_matches(n: Any, filters: tuple[str, ...]) -> bool:
 
 def doc(n, net) -> dict:
     """docker network inspect's JSON for one network."""
+    if n.driver != "bridge":  # host, none: no addresses, no bridge
+        return {"Name": n.name, "Id": n.id, "Created": rfc3339(n.created, nanos=True), "Scope": "local",
+                "Driver": n.driver, "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []},
+                "Internal": False, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
+                "ConfigOnly": False, "Containers": {}, "Options": {}, "Labels": {}}
     prefix = n.subnet.rpartition("/")[2]
     containers = {}
     for pod_id, ip in n.containers.items():
@@ -130,7 +140,7 @@ def inspect(networks: tuple[str, ...], fmt: str | None) -> None:
     from dockyard.cli.inspectfmt import echo_docs
 
     net = _net(_engine())
-    echo_docs([doc(net.inspect_network(ref), net) for ref in networks], fmt)
+    echo_docs([doc(net.inspect_network(ref, make=False), net) for ref in networks], fmt)
 
 
 @network.command("rm")
@@ -161,6 +171,7 @@ def connect(network_name: str, container: str, aliases: tuple[str, ...], ip: str
     engine = _engine()
     rec = _container(engine, container)
     _net(engine).connect(network_name, rec.id, aliases=aliases, ip=ip)
+    _refresh(engine, rec)
 
 
 @network.command()
@@ -172,13 +183,22 @@ def disconnect(network_name: str, container: str, force: bool) -> None:
     engine = _engine()
     rec = _container(engine, container)
     _net(engine).disconnect(network_name, rec.id)
+    _refresh(engine, rec)
+
+
+def _refresh(engine, rec) -> None:
+    from dockyard.engine import network as glue
+
+    glue.refresh_resolv_conf(engine, rec, rec.id)
 
 
 @network.command()
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation.")
 @click.option("--filter", "filters", multiple=True, help="label=KEY[=VALUE], until=SECONDS.")
 def prune(force: bool, filters: tuple[str, ...]) -> None:
-    """Remove networks no container uses (the default bridge stays)."""
+    """Remove networks no container uses (bridge, host and none stay)."""
+    from dockyard.net.networks import PREDEFINED
+
     if not force and not click.confirm("WARNING! This will remove all custom networks not used by at least "
                                        "one container.\nAre you sure you want to continue?", default=False):
         return
@@ -187,7 +207,7 @@ def prune(force: bool, filters: tuple[str, ...]) -> None:
     net = _net(_engine())
     gone = []
     for n in sorted(net.networks(), key=lambda n: n.name):
-        if n.name == "bridge" or n.containers or not network_matches(n, labels):
+        if n.name in PREDEFINED or n.containers or not network_matches(n, labels):
             continue
         if until is not None and n.created > time.time() - until:
             continue

@@ -1,8 +1,9 @@
 """``/networks``: list, inspect, create, remove, connect, disconnect — through :class:`dockyard.net.Net`.
 
-``host`` and ``none`` always exist (they are modes, not objects); ``bridge`` and user networks
-are the net layer's, reached through the engine's ``Net`` so that the instance settings
-(``DOCKYARD_NET_*``) are the ones its containers use.
+``bridge``, ``host`` and ``none`` always exist, each with the stable id ``net.db`` records for it;
+listing them makes nothing in the kernel (the bridge is made on first use).  All networks are the
+net layer's, reached through the engine's ``Net`` so that the instance settings (``DOCKYARD_NET_*``)
+are the ones its containers use.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ def _net(engine):
     return network.net(engine)
 
 
-def _builtin(name: str) -> dict[str, Any]:
-    return {"Name": name, "Id": name, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
+def _refresh(engine, rec) -> None:
+    """The container's resolv.conf names the DNS of a network it is still on (see engine.network)."""
+    from dockyard.engine import network
+
+    network.refresh_resolv_conf(engine, rec, rec.pod)
+
+
+def _builtin(name: str, net_id: str = "") -> dict[str, Any]:
+    return {"Name": name, "Id": net_id or name, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
             "Driver": _BUILTIN[name], "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None,
                                                                    "Config": []},
             "Internal": False, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
@@ -35,11 +43,13 @@ def _builtin(name: str) -> dict[str, Any]:
 
 
 def _doc(net: Any) -> dict[str, Any]:
+    if getattr(net, "driver", "bridge") != "bridge":  # host, none
+        return _builtin(net.name, net.id)
     get = lambda *names, default=None: next((getattr(net, n) for n in names if hasattr(net, n)), default)  # noqa: E731
     subnet, gateway = get("subnet", default=""), get("gateway", default="")
     return {"Name": get("name"), "Id": get("id", "name"), "Created": "0001-01-01T00:00:00Z", "Scope": "local",
             "Driver": "bridge", "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": {}, "Config": [{"Subnet": str(subnet), "Gateway": str(gateway)}]},
+            "IPAM": {"Driver": "default", "Options": {}, "Config": [{"Subnet": str(subnet), "Gateway": str(gateway)}] if subnet else []},
             "Internal": bool(get("internal", default=False)), "Attachable": False, "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {}, "Options": {},
             "Labels": dict(get("labels", default={}) or {})}
@@ -48,11 +58,10 @@ def _doc(net: Any) -> dict[str, Any]:
 async def list_(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     flt = filters(request)
-    docs = [_builtin("host"), _builtin("none")]
     try:
-        docs += [_doc(n) for n in await backend.call(lambda e: _net(e).networks())]
-    except FailedPrecondition:
-        pass
+        docs = [_doc(n) for n in await backend.call(lambda e: _net(e).networks())]
+    except FailedPrecondition:  # networking unavailable: host and none still are
+        docs = [_builtin("host"), _builtin("none")]
     if flt.get("name"):
         docs = [d for d in docs if any(n in d["Name"] for n in flt["name"])]
     if flt.get("id"):
@@ -63,10 +72,8 @@ async def list_(request: web.Request) -> web.Response:
 async def inspect(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     name = request.match_info["id"]
-    if name in _BUILTIN:
-        return web.json_response(_builtin(name))
     try:
-        net = await backend.call(lambda e: _net(e).inspect_network(name))
+        net = await backend.call(lambda e: _net(e).inspect_network(name, make=False))
     except NotFound:
         raise NotFound(f"network {name} not found") from None
     return web.json_response(_doc(net))
@@ -95,18 +102,8 @@ async def create(request: web.Request) -> web.Response:
 async def remove(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     name = request.match_info["id"]
-    if name in _BUILTIN:
-        raise web.HTTPForbidden(text=f"{name} is a pre-defined network and cannot be removed")
-
-    def rm(engine) -> bool:
-        n = _net(engine)
-        if n.inspect_network(name).name == "bridge":
-            return False
-        n.remove_network(name)
-        return True
-
-    if not await backend.call(rm):
-        raise web.HTTPForbidden(text="bridge is a pre-defined network and cannot be removed")
+    # bridge, host, none: PermissionDenied, docker's 403 "… is a pre-defined network …"
+    await backend.call(lambda e: _net(e).remove_network(name))
     backend.events.emit("network", "destroy", name, {"name": name})
     return web.Response(status=204)
 
@@ -120,6 +117,7 @@ async def connect(request: web.Request) -> web.Response:
     name = request.match_info["id"]
     aliases = ((body.get("EndpointConfig") or {}).get("Aliases")) or []
     await backend.call(lambda e: _net(e).connect(name, rec.pod, aliases=[rec.name, *aliases]))
+    await backend.call(lambda e: _refresh(e, rec))
     backend.events.emit("network", "connect", name, {"container": rec.id, "name": name})
     return web.Response(status=200)
 
@@ -132,6 +130,7 @@ async def disconnect(request: web.Request) -> web.Response:
     rec = await _get(backend, body.get("Container") or "")
     name = request.match_info["id"]
     await backend.call(lambda e: _net(e).disconnect(name, rec.pod))
+    await backend.call(lambda e: _refresh(e, rec))
     backend.events.emit("network", "disconnect", name, {"container": rec.id, "name": name})
     return web.Response(status=200)
 
@@ -151,11 +150,13 @@ async def prune(request: web.Request) -> web.Response:
     until = [parse_until(u) for u in flt.get("until", [])]
 
     def run(engine) -> list[str]:
+        from dockyard.net.networks import PREDEFINED
+
         n = _net(engine)
         wanted = {r.options.network for r in engine.store.list(include_sandboxes=True)}
         deleted = []
         for net in n.networks():
-            if net.name == "bridge" or net.containers or net.name in wanted or net.id in wanted:
+            if net.name in PREDEFINED or net.containers or net.name in wanted or net.id in wanted:
                 continue
             if not _labels_match(net.labels, flt.get("label", []), flt.get("label!", [])):
                 continue

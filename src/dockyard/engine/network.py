@@ -148,6 +148,26 @@ def etc_files(engine, rec, hostname: str) -> dict[str, str]:
     return out
 
 
+def refresh_resolv_conf(engine, rec, pod_id: str) -> None:
+    """After ``network connect``/``disconnect``: point *rec*'s resolv.conf at the DNS of the first
+    network its pod is still on (left its first one: that server no longer answers for it).
+
+    The file is rewritten in place, not replaced: it is bind-mounted, so the container sees only
+    the inode it was started with.  ``--dns`` servers are the user's and stay.
+    """
+    if rec.options.dns or not uses_net(rec.options):
+        return
+    path = engine.bundle(rec.id) / "resolv.conf"
+    text = net(engine).attachment(pod_id).resolv_conf
+    try:
+        if path.read_text() != text:
+            with open(path, "r+") as f:  # same inode: truncate and write, never rename
+                f.truncate(0)
+                f.write(text)
+    except FileNotFoundError:  # not created yet: written at start from the attachment anyway
+        pass
+
+
 def check(opts) -> None:
     """Bad ``-p`` and flag combinations docker refuses, as one-line errors."""
     if opts.ports:  # dockyard.net.ports (sqlite, ipaddress, dataclasses) only when there are ports

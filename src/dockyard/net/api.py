@@ -90,8 +90,9 @@ class Net:
         return networks.ls(self.ctx)
 
     @_locked
-    def inspect_network(self, name_or_id: str) -> Network:
-        return networks.inspect(self.ctx, name_or_id)
+    def inspect_network(self, name_or_id: str, *, make: bool = True) -> Network:
+        """Without *make*, an unused ``bridge`` is described, not made (``network inspect``)."""
+        return networks.inspect(self.ctx, name_or_id, make=make)
 
     @_locked
     def remove_network(self, name_or_id: str) -> None:

@@ -1,9 +1,13 @@
 """User-defined networks: create, ls, inspect, rm (the ``dockyard network`` verbs).
 
 A network is a bridge with a subnet and a gateway address, a row in ``net.db``, an entry in our
-nft table (masquerade unless ``internal``) and an embedded DNS process on its gateway.  The
-``bridge`` network (``dockyard0``) is created on first use.  Connecting pods is in
-:mod:`dockyard.net.pods`.
+nft table (masquerade unless ``internal``) and an embedded DNS process on its gateway.  Connecting
+pods is in :mod:`dockyard.net.pods`.
+
+Docker's three predefined networks always exist: ``bridge`` (``dockyard0``), ``host`` and ``none``.
+Each has a stable id in ``net.db`` from the first time anyone looks, so ``ls`` lists all three on a
+fresh root, but the bridge's kernel side is made on first use (attach, inspect), never by a listing:
+rootless cannot make it at all.  None of them can be removed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ import time
 from dataclasses import dataclass, field
 
 from dockyard.base import ids
-from dockyard.base.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ResourceExhausted
+from dockyard.base.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+)
 from dockyard.net import bridge, dnsproc, ipam, netlink
 from dockyard.net.config import DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_SUBNET_FALLBACKS, Context
 from dockyard.net.store import NetworkRow
@@ -32,6 +43,37 @@ class Network:
     internal: bool = False
     created: float = 0.0
     containers: dict[str, str] = field(default_factory=dict)
+    #: docker's driver name: ``bridge``, or ``host``/``null`` for the predefined host and none
+    driver: str = "bridge"
+
+
+#: predefined network → its docker driver
+PREDEFINED = {DEFAULT_NETWORK: "bridge", "host": "host", "none": "null"}
+
+
+def predefined_ids(ctx: Context) -> dict[str, str]:
+    """The predefined networks' stable ids, recorded on first call (a ``bridge`` row's own id wins)."""
+    known = ctx.store.predefined()
+    if len(known) < len(PREDEFINED):
+        row = ctx.store.network(DEFAULT_NETWORK)
+        ctx.store.add_predefined({name: (row.id if row and name == DEFAULT_NETWORK else ids.new_id())
+                                  for name in PREDEFINED if name not in known})
+        known = ctx.store.predefined()
+    return known
+
+
+def _placeholder(ctx: Context, name: str) -> Network:
+    """A predefined network with no row: host, none, or the bridge before its first use."""
+    return Network(name, predefined_ids(ctx)[name], "", "", "", driver=PREDEFINED[name])
+
+
+def _predefined_name(ctx: Context, name_or_id: str) -> str | None:
+    if name_or_id in PREDEFINED:
+        return name_or_id
+    if len(name_or_id) < 3 or ctx.store.network(name_or_id) is not None:
+        return None
+    hits = [name for name, nid in predefined_ids(ctx).items() if nid.startswith(name_or_id)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _public(ctx: Context, row: NetworkRow) -> Network:
@@ -42,13 +84,13 @@ def _public(ctx: Context, row: NetworkRow) -> Network:
 
 def create(ctx: Context, name: str, *, subnet: str | None = None, gateway: str | None = None,
            bridge_name: str | None = None, labels: dict[str, str] | None = None,
-           internal: bool = False) -> Network:
+           internal: bool = False, net_id: str | None = None) -> Network:
     ids.check_container_name(name)
     if name in ("none", "host") or name.startswith("container:"):
         raise InvalidArgument(f"network {name!r}: reserved name; choose another")
     if ctx.store.network(name) is not None:
         raise AlreadyExists(f"network {name!r}: already exists; pick another name or remove it first")
-    net_id = ids.new_id()
+    net_id = net_id or ids.new_id()
     subnet = str(ipam.parse_subnet(subnet)) if subnet else _free_subnet(ctx)
     _check_overlap(ctx, subnet)
     gateway = gateway or ipam.default_gateway(subnet)
@@ -79,13 +121,18 @@ def realize(ctx: Context, row: NetworkRow) -> None:
 def ensure_default(ctx: Context) -> NetworkRow:
     row = ctx.store.network(DEFAULT_NETWORK)
     if row is None:
-        subnet = ctx.config.default_subnet
-        if subnet == DEFAULT_SUBNET:  # the built-in default steps aside; a configured one does not
-            subnet = pick_default_subnet((DEFAULT_SUBNET, *DEFAULT_SUBNET_FALLBACKS), _host_routes())
-        create(ctx, DEFAULT_NETWORK, subnet=subnet, bridge_name=ctx.config.default_bridge)
+        create(ctx, DEFAULT_NETWORK, subnet=_planned_default_subnet(ctx), bridge_name=ctx.config.default_bridge,
+               net_id=predefined_ids(ctx)[DEFAULT_NETWORK])
         row = ctx.store.network(DEFAULT_NETWORK)
     assert row is not None
     return row
+
+
+def _planned_default_subnet(ctx: Context) -> str:
+    subnet = ctx.config.default_subnet
+    if subnet == DEFAULT_SUBNET:  # the built-in default steps aside; a configured one does not
+        subnet = pick_default_subnet((DEFAULT_SUBNET, *DEFAULT_SUBNET_FALLBACKS), _host_routes())
+    return subnet
 
 
 def pick_default_subnet(candidates: tuple[str, ...], routes: list[tuple[str, bool]]) -> str:
@@ -121,16 +168,31 @@ def get_row(ctx: Context, name_or_id: str) -> NetworkRow:
     raise NotFound(f"network {name_or_id!r}: not found; see `dockyard network ls`")
 
 
-def inspect(ctx: Context, name_or_id: str) -> Network:
-    return _public(ctx, get_row(ctx, name_or_id))
+def inspect(ctx: Context, name_or_id: str, *, make: bool = True) -> Network:
+    """A network by name or id (prefix).  ``bridge`` not used yet is made here when *make* (a
+    first use); else it is shown as it will be made, touching nothing (``network inspect``)."""
+    name = _predefined_name(ctx, name_or_id)
+    if name is not None and name != DEFAULT_NETWORK:
+        return _placeholder(ctx, name)
+    if name == DEFAULT_NETWORK and not make and ctx.store.network(name) is None:
+        subnet = _planned_default_subnet(ctx)
+        return Network(name, predefined_ids(ctx)[name], subnet, ipam.default_gateway(subnet),
+                       ctx.config.default_bridge)
+    return _public(ctx, get_row(ctx, name or name_or_id))
 
 
 def ls(ctx: Context) -> list[Network]:
-    return [_public(ctx, r) for r in ctx.store.networks()]
+    """Every network: the rows, and the predefined ones that have none (touches no kernel state)."""
+    rows = ctx.store.networks()
+    have = {r.name for r in rows}
+    return [*(_placeholder(ctx, n) for n in PREDEFINED if n not in have), *(_public(ctx, r) for r in rows)]
 
 
 def remove(ctx: Context, name_or_id: str, *, force: bool = False) -> None:
-    row = get_row(ctx, name_or_id)
+    name = _predefined_name(ctx, name_or_id)
+    if name is not None and not force:
+        raise PermissionDenied(f"{name} is a pre-defined network and cannot be removed")
+    row = get_row(ctx, name or name_or_id)
     if ctx.store.endpoints(network=row.name) and not force:
         raise Conflict(f"network {row.name!r}: has active endpoints; disconnect or remove its pods first")
     dnsproc.stop(ctx, row.name)

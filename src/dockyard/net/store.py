@@ -67,6 +67,14 @@ MIGRATIONS = [
         pid INTEGER NOT NULL
     )
     """,
+    # docker's predefined networks (bridge, host, none): a stable id each, listed before the
+    # bridge's kernel side exists (it is made on first use) and kept if its row is ever rebuilt
+    """
+    CREATE TABLE predefined (
+        name TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE
+    )
+    """,
 ]
 
 
@@ -148,6 +156,15 @@ class Store:
     def delete_network(self, name: str) -> None:
         with self.write() as c:
             c.execute("DELETE FROM networks WHERE name = ?", (name,))
+
+    def predefined(self) -> dict[str, str]:
+        """Predefined network name → its stable id."""
+        return {r["name"]: r["id"] for r in self.conn.execute("SELECT * FROM predefined")}
+
+    def add_predefined(self, ids: dict[str, str]) -> None:
+        """Record ids for the names that have none yet (the first writer's id wins)."""
+        with self.write() as c:
+            c.executemany("INSERT OR IGNORE INTO predefined VALUES (?, ?)", list(ids.items()))
 
     # sandboxes and endpoints
     def sandboxes(self) -> list[SandboxRow]:
