@@ -52,7 +52,7 @@ def resolve_base(images: ImageStore, ref: str, *, pull: bool, platform: Platform
 
 def _pull(images: ImageStore, ref: str, platform: Platform | None, note, *, required: bool):
     try:
-        from dockyard.registry import reference
+        from dockyard.oci import names
         from dockyard.registry.client import credentials
         from dockyard.registry.client.progress import PlainProgress
         from dockyard.registry.client.pull import pull
@@ -61,7 +61,7 @@ def _pull(images: ImageStore, ref: str, platform: Platform | None, note, *, requ
         if required:
             raise _missing(ref) from None
         return None
-    parsed = reference.parse(ref)
+    parsed = names.parse(ref)
     try:
         asyncio.run(pull(parsed, images=images, settings=ClientSettings.load(paths.data_root()),
                          credentials=credentials.lookup(parsed.domain), progress=PlainProgress(io.StringIO()),

@@ -43,13 +43,13 @@ def _export_rootfs(images: ImageStore, result: BuildResult, dest: Path) -> None:
 
 def push_image(name: str) -> None:
     try:
-        from dockyard.registry import reference
+        from dockyard.oci import names
         from dockyard.registry.client import credentials, progress
         from dockyard.registry.client.push import push
         from dockyard.registry.client.settings import ClientSettings
     except ImportError:
         raise InvalidArgument("--push: this dockyard has no registry client") from None
-    ref = reference.parse(name)
+    ref = names.parse(name)
     images = ImageStore(paths.data_root())
     try:
         asyncio.run(push(ref, images=images, settings=ClientSettings.load(paths.data_root()),

@@ -92,13 +92,13 @@ _quiet = click.option("-q", "--quiet", is_flag=True, help="Print only the result
 @_ca
 def pull(image: str, platform: str | None, quiet: bool, insecure: bool, ca_file: Path | None) -> None:
     """Pull an image (busybox, host:5000/ns/app:tag, …@sha256:…) from a registry."""
+    from dockyard.oci import names
     from dockyard.oci.images import ImageStore
     from dockyard.oci.manifest import Platform
-    from dockyard.registry import reference
     from dockyard.registry.client import credentials, progress
     from dockyard.registry.client.pull import pull as do_pull
 
-    ref = reference.parse(image)
+    ref = names.parse(image)
     images = ImageStore(paths.data_root())
     try:
         result = asyncio.run(do_pull(
@@ -117,12 +117,12 @@ def pull(image: str, platform: str | None, quiet: bool, insecure: bool, ca_file:
 @_ca
 def push(image: str, chunk_size: int | None, quiet: bool, insecure: bool, ca_file: Path | None) -> None:
     """Push a local image to the registry its name points at."""
+    from dockyard.oci import names
     from dockyard.oci.images import ImageStore
-    from dockyard.registry import reference
     from dockyard.registry.client import credentials, progress
     from dockyard.registry.client.push import push as do_push
 
-    ref = reference.parse(image)
+    ref = names.parse(image)
     images = ImageStore(paths.data_root())
     try:
         result = asyncio.run(do_push(
@@ -135,14 +135,14 @@ def push(image: str, chunk_size: int | None, quiet: bool, insecure: bool, ca_fil
 
 
 def _server(server: str | None) -> str:
-    from dockyard.registry import reference
+    from dockyard.oci import names
 
     if not server:
         return "docker.io"
     host = server.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
     if host in ("index.docker.io", "registry-1.docker.io", "docker.io"):
         return "docker.io"
-    if not reference.is_domain(host):
+    if not names.is_domain(host):
         raise click.BadParameter(f"{server!r}: not a registry host", param_hint="SERVER")
     return host
 

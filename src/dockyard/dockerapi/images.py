@@ -273,7 +273,7 @@ async def _stream_job(request: web.Request, job) -> web.StreamResponse:
 
 async def create(request: web.Request) -> web.StreamResponse:
     """``POST /images/create?fromImage=…&tag=…``: a pull."""
-    from dockyard.registry import reference
+    from dockyard.oci import names
     from dockyard.registry.client import credentials
     from dockyard.registry.client.pull import pull
     from dockyard.registry.client.settings import ClientSettings
@@ -284,7 +284,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         raise InvalidArgument("images/create: only fromImage (a pull) is supported; use /images/load to import")
     tag_ = request.query.get("tag")
     text = f"{image}@{tag_}" if tag_ and tag_.startswith("sha256:") else f"{image}:{tag_}" if tag_ else image
-    ref = reference.parse(text)
+    ref = names.parse(text)
 
     async def job(progress):
         images = await backend.run(lambda: backend.engine().images)
@@ -297,14 +297,14 @@ async def create(request: web.Request) -> web.StreamResponse:
 
 
 async def push(request: web.Request) -> web.StreamResponse:
-    from dockyard.registry import reference
+    from dockyard.oci import names
     from dockyard.registry.client import credentials
     from dockyard.registry.client.push import push as do_push
     from dockyard.registry.client.settings import ClientSettings
 
     backend = request.app[BACKEND]
     name, tag_ = request.match_info["name"], request.query.get("tag")
-    ref = reference.parse(f"{name}:{tag_}" if tag_ else name)
+    ref = names.parse(f"{name}:{tag_}" if tag_ else name)
 
     async def job(progress):
         images = await backend.run(lambda: backend.engine().images)

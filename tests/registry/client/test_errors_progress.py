@@ -10,10 +10,10 @@ from aiohttp.test_utils import TestServer
 
 from dockyard.base.errors import ResourceExhausted
 from dockyard.oci.images import ImageStore
+from dockyard.oci.names import parse
 from dockyard.registry.client.progress import PlainProgress, Progress, TtyProgress, for_terminal
 from dockyard.registry.client.pull import pull
 from dockyard.registry.client.settings import ClientSettings
-from dockyard.registry.reference import parse
 
 
 async def test_rate_limit_names_the_retry_time(data_root):

@@ -15,11 +15,11 @@ from dockyard.base.errors import InvalidArgument, NotFound, Unavailable
 from dockyard.oci.content import ContentStore
 from dockyard.oci.images import ImageStore
 from dockyard.oci.manifest import Platform
+from dockyard.oci.names import parse
 from dockyard.registry.client.progress import PlainProgress, Progress
 from dockyard.registry.client.pull import pull
 from dockyard.registry.client.push import push
 from dockyard.registry.client.settings import ClientSettings
-from dockyard.registry.reference import parse
 
 from ..helpers import OCI_MANIFEST, cli, free_port, htpasswd_file, make_image, serve, sha256
 

@@ -52,12 +52,12 @@ def images(client: Client, reference: str | None, quiet: bool, all_: bool, no_tr
 @click.pass_obj
 def pull(client: Client, image: str, platform: str | None, quiet: bool, insecure: bool, ca_file: str | None) -> None:
     """Pull an image (busybox, host:5000/ns/app:tag, …@sha256:…) from a registry."""
-    from dockyard.registry import reference
+    from dockyard.oci import names
     from dockyard.registry.client import progress
 
     if platform or insecure or ca_file:
         raise GoLocal("pull settings the Docker API does not carry")  # the daemon's own settings apply there
-    ref = reference.parse(image)
+    ref = names.parse(image)
     shown = progress.for_terminal(quiet=quiet)
     resp = client.open("POST", "/images/create", {"fromImage": str(ref)})
     try:

@@ -22,13 +22,13 @@ from dockyard.oci import mediatypes as mt
 from dockyard.oci.content import ContentStore, DigestMismatch
 from dockyard.oci.images import ImageStore
 from dockyard.oci.manifest import Descriptor, Platform, parse_index, parse_manifest, select_platform
+from dockyard.oci.names import Reference
 from dockyard.registry.client.auth import repo_scope
 from dockyard.registry.client.blobio import body_into
 from dockyard.registry.client.credentials import Credentials
 from dockyard.registry.client.progress import Progress
 from dockyard.registry.client.settings import ClientSettings
 from dockyard.registry.client.transport import RegistrySession, error_for
-from dockyard.registry.reference import Reference
 
 ACCEPT = ", ".join([mt.OCI_INDEX, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.DOCKER_MANIFEST])
 MANIFEST_LIMIT = 4 << 20

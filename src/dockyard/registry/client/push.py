@@ -23,14 +23,14 @@ from dockyard.oci import mediatypes as mt
 from dockyard.oci.content import ContentStore
 from dockyard.oci.images import ImageStore
 from dockyard.oci.manifest import Descriptor, parse_index, parse_manifest
+from dockyard.oci.names import Reference
+from dockyard.oci.names import parse as parse_reference
 from dockyard.registry.client.auth import repo_scope
 from dockyard.registry.client.blobio import file_slice
 from dockyard.registry.client.credentials import Credentials
 from dockyard.registry.client.progress import Progress
 from dockyard.registry.client.settings import ClientSettings
 from dockyard.registry.client.transport import RegistrySession, error_for
-from dockyard.registry.reference import Reference
-from dockyard.registry.reference import parse as parse_reference
 
 RETRIES = 3
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from dockyard.base.digest import Digest
 from dockyard.base.errors import InvalidArgument
 from dockyard.oci.content import ContentStore, ContentWriter
-from dockyard.registry.reference import check_repository
+from dockyard.oci.names import check_repository
 from dockyard.registry.server.errors import RegistryError
 from dockyard.registry.server.state import RegistryState
 
