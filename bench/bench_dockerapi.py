@@ -23,7 +23,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.harness import Result, time_command
+from bench.harness import Result, time_command, wait_socket
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 RUN_ARGS = ["run", "--rm", "--network", "none", "busybox", "true"]
@@ -73,19 +72,6 @@ def _shim_pids(state: Path) -> list[int]:
     return pids
 
 
-def _wait_socket(path: Path, proc: subprocess.Popen, what: str) -> None:
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited ({proc.returncode}) before listening on {path}")
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(str(path))
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start listening on {path}")
-
-
 def _stop(proc: subprocess.Popen, pids: list[int]) -> None:
     """SIGTERM, then make sure every process of the tree is gone (containerd included)."""
     if proc.poll() is None:
@@ -119,7 +105,7 @@ def _dockerd(tmp: Path, image_tar: Path, client_env: dict[str, str]) -> Iterator
         proc = subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
     pids = [proc.pid]
     try:
-        _wait_socket(sock, proc, "dockerd")
+        wait_socket(sock, proc, "dockerd")
         env = {**client_env, "DOCKER_HOST": f"unix://{sock}"}
         subprocess.run(["docker", "load", "-i", str(image_tar)], env=env, check=True, capture_output=True)
         pids = _tree(proc.pid)
@@ -143,7 +129,7 @@ def run(runs: int = 20) -> list[Result]:
                                   stderr=subprocess.DEVNULL, start_new_session=True)
         ref: dict[str, float] = {}
         try:
-            _wait_socket(sock, daemon, "dockyard serve")
+            wait_socket(sock, daemon, "dockyard serve")
             api = time_command(["docker", *RUN_ARGS], runs=runs, warmup=2, env=env)
             direct = time_command([DOCKYARD, *RUN_ARGS], runs=runs, warmup=2, env=env)
             time.sleep(1.0)

@@ -15,32 +15,16 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-from bench.harness import Result, time_command
+from bench.harness import Result, time_command, wait_socket
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 RUN = ["run", "--rm", "--network", "none", "busybox", "true"]
-
-
-def _wait_socket(path: Path, proc: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("dockyard serve exited before listening")
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(str(path))
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("dockyard serve did not listen")
 
 
 def run(runs: int = 20) -> list[Result]:
@@ -54,7 +38,7 @@ def run(runs: int = 20) -> list[Result]:
         daemon = subprocess.Popen([DOCKYARD, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         try:
-            _wait_socket(state / "dockyard.sock", daemon)
+            wait_socket(state / "dockyard.sock", daemon, "dockyard serve")
             results = [
                 Result("dockyard run --rm busybox true via the daemon",
                        time_command([DOCKYARD, *RUN], runs=runs, warmup=2, env=env),

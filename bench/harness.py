@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -62,3 +63,20 @@ def time_command(argv: Sequence[str], *, runs: int = 10, warmup: int = 1,
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
 
     return median_time(once, runs=runs, warmup=warmup, setup=setup)
+
+
+def wait_socket(path: Path, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    """Until *proc* (a daemon called *what*) accepts connections on the unix socket *path*."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode}) before listening on {path}")
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(str(path))
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start listening on {path}")

@@ -22,11 +22,12 @@ def require_tool(name: str) -> str:
     return path
 
 
-def read_until(fd: int, marker: bytes, timeout: float = 15) -> bytes:
-    """What a pty master (or pipe) gives until *marker* shows up, EOF/EIO, or *timeout* seconds."""
+def read_until(fd: int, marker: bytes | None, timeout: float = 15) -> bytes:
+    """What a pty master (or pipe) gives until *marker* shows up (None: never), EOF/EIO (the
+    other side is gone), or *timeout* seconds."""
     out = b""
     deadline = time.monotonic() + timeout
-    while marker not in out and time.monotonic() < deadline:
+    while (marker is None or marker not in out) and time.monotonic() < deadline:
         if select.select([fd], [], [], 0.1)[0]:
             try:
                 chunk = os.read(fd, 4096)

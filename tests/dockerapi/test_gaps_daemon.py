@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import select
 import signal
 import struct
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
+import support
 from tests.dockerapi.daemonproc import DOCKYARD, Daemon
 
 NOBODY = 65534
@@ -28,20 +28,8 @@ def _in_pty(argv: list[str], env: dict[str, str], rows: int, cols: int, timeout:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
     os.close(slave)
-    out = b""
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            if select.select([master], [], [], 0.5)[0]:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the last holder of the slave is gone
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            elif proc.poll() is not None:
-                break
+        out = support.read_until(master, None, timeout)  # until the command and its pty are gone
     finally:
         os.close(master)
         if proc.poll() is None:
